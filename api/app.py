@@ -1,0 +1,41 @@
+"""The FastAPI app factory: settings and clock in, a wired app out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.ledger import InjectionLedger, utc_now
+from api.routers import events, health
+from api.settings import Settings
+
+
+def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
+    return InjectionLedger(env=settings.library_env(), clock=clock,
+                           write_retries=settings.write_retries)
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    ledger: InjectionLedger | None = None,
+) -> FastAPI:
+    """Build the service. One event-store application per process, shared by every request;
+    endpoints are plain ``def`` so FastAPI runs them in its thread pool."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="injection-tracker",
+        version="0.1.0",
+        description="Event-sourced tracker of spinal interventional pain procedures and "
+        "payer repeat-injection eligibility.",
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.ledger = ledger or build_ledger(settings, clock)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(events.router)
+    return app

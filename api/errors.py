@@ -1,0 +1,137 @@
+"""Service errors and their one mapping to HTTP status codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One reason an input was refused: which event (by index in the batch), which field."""
+
+    field: str
+    message: str
+    index: int | None = None
+    event_id: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"field": self.field, "message": self.message}
+        if self.index is not None:
+            body["index"] = self.index
+        if self.event_id is not None:
+            body["event_id"] = self.event_id
+        return body
+
+
+class ServiceError(Exception):
+    """Base of errors the API maps to a status code."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.message}
+
+
+class InvalidInput(ServiceError):
+    """422: the request is well-formed JSON but breaks the contract; nothing was stored."""
+
+    status_code = 422
+
+    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
+        super().__init__(message or "; ".join(_describe(e) for e in errors))
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
+
+
+class EventIdConflict(ServiceError):
+    """409: an event id already names an event with different content."""
+
+    status_code = 409
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(_describe(e) for e in errors))
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
+
+
+class WriteContention(ServiceError):
+    """503: concurrent writers kept conflicting; nothing was stored, retry the request."""
+
+    status_code = 503
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+def _describe(error: FieldError) -> str:
+    where = f"events[{error.index}]." if error.index is not None else ""
+    return f"{where}{error.field}: {error.message}"
+
+
+def _loc_to_error(loc: tuple[Any, ...], message: str) -> FieldError:
+    """Turn a pydantic location like ('body', 'events', 3, 'procedure_performed', 'codes', 0,
+    'cpt') into the event index and a dotted field name."""
+    parts = [p for p in loc if p not in ("body", "query", "path")]
+    index: int | None = None
+    if len(parts) >= 2 and parts[0] == "events" and isinstance(parts[1], int):
+        index = parts[1]
+        parts = parts[2:]
+        # Drop the discriminator tag pydantic inserts for tagged unions.
+        if parts and isinstance(parts[0], str) and parts[0] in _EVENT_TAGS:
+            parts = parts[1:]
+    field = ".".join(str(p) for p in parts) or ("type" if index is not None else "body")
+    return FieldError(field=field, message=message, index=index)
+
+
+_EVENT_TAGS = {
+    "procedure_performed",
+    "outcome_reported",
+    "surgery_performed",
+    "pathology_diagnosed",
+    "event_voided",
+}
+
+
+def _validation_message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "union_tag_invalid":
+        return f"unknown event type {err.get('input', {}).get('type')!r}" if isinstance(
+            err.get("input"), dict
+        ) else "unknown event type"
+    if kind == "union_tag_not_found":
+        return "missing event type"
+    return str(err.get("msg", "invalid"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every service error, and request validation, to its status in one place."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"Retry-After": "1"} if isinstance(exc, WriteContention) else None
+        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            _loc_to_error(tuple(err.get("loc", ())), _validation_message(err))
+            for err in exc.errors()
+        ]
+        invalid = InvalidInput(errors)
+        return JSONResponse(status_code=422, content=invalid.body())

@@ -1,0 +1,406 @@
+"""The event store application: validated, idempotent, all-or-nothing batch ingestion and
+bitemporal reads of a patient's streams.
+
+One :class:`InjectionLedger` (an eventsourcing ``Application``) per process. A batch is
+validated as a whole against the patients' ledgers, then every touched aggregate is saved in
+one ``app.save(...)`` call, which the library commits as one transaction. A version conflict
+(another writer got there first) re-runs the whole batch against fresh state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from api.errors import EventIdConflict, FieldError, InvalidInput, WriteContention
+from api.schemas.events import (
+    EventVoidedIn,
+    OutcomeReportedIn,
+    PathologyDiagnosedIn,
+    ProcedurePerformedIn,
+    SurgeryPerformedIn,
+)
+from domain.catalog import CatalogError, Region, classify
+from domain.events import (
+    EVENT_TYPES,
+    BilledCode,
+    LedgerEntry,
+    PatientLedger,
+    PatientRegion,
+    RecordedEvent,
+    patient_ledger_id,
+    patient_region_id,
+)
+from domain.transcodings import register_all
+
+Clock = Callable[[], datetime]
+ClientEvent = (
+    ProcedurePerformedIn | OutcomeReportedIn | SurgeryPerformedIn | PathologyDiagnosedIn
+    | EventVoidedIn
+)
+
+REGIONS: tuple[Region, ...] = (Region.CERVICAL, Region.THORACIC, Region.LUMBAR)
+FUTURE_GRACE = timedelta(days=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def fingerprint(payload: dict[str, Any]) -> str:
+    """Content hash of a client event, defaults filled in, key order ignored."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    event_id: str
+    status: str  # "recorded" | "duplicate"
+
+
+@dataclass
+class _PatientWork:
+    """The pending writes of one patient within a batch."""
+
+    ledger: PatientLedger | None
+    entries: dict[str, LedgerEntry] = field(default_factory=dict)  # accepted in this batch
+    voided_by: dict[str, str] = field(default_factory=dict)
+    regions: dict[str, list[tuple[type[Aggregate.Event], dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+
+    def known(self, event_id: str) -> LedgerEntry | None:
+        if event_id in self.entries:
+            return self.entries[event_id]
+        if self.ledger is not None:
+            return self.ledger.entries.get(event_id)
+        return None
+
+    def voided(self, event_id: str) -> str | None:
+        if event_id in self.voided_by:
+            return self.voided_by[event_id]
+        if self.ledger is not None:
+            return self.ledger.voided_by.get(event_id)
+        return None
+
+
+class InjectionLedger(Application[UUID]):
+    """The event store of patient-region streams."""
+
+    name = "InjectionLedger"
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now,
+                 write_retries: int = 20) -> None:
+        super().__init__(env=env)
+        self.clock = clock
+        self.write_retries = write_retries
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_all(transcoder)
+
+    # ------------------------------------------------------------------ writing
+
+    def record_batch(self, events: Sequence[ClientEvent]) -> list[IngestResult]:
+        """Validate and store a batch, all or nothing. Raises :class:`InvalidInput` (422),
+        :class:`EventIdConflict` (409) or :class:`WriteContention` (503)."""
+        attempt = 0
+        while True:
+            try:
+                return self._record_once(events)
+            except IntegrityError:
+                attempt += 1
+                if attempt > self.write_retries:
+                    raise WriteContention(
+                        "concurrent writes to the same patients kept conflicting; "
+                        "nothing was stored, retry the request"
+                    ) from None
+                time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+
+    def _record_once(self, events: Sequence[ClientEvent]) -> list[IngestResult]:
+        today = self.clock().astimezone(timezone.utc).date()
+        latest_allowed = today + FUTURE_GRACE
+        work: dict[str, _PatientWork] = {}
+        errors: list[FieldError] = []
+        conflicts: list[FieldError] = []
+        results: list[IngestResult] = []
+
+        for index, event in enumerate(events):
+            patient = work.get(event.patient_id)
+            if patient is None:
+                patient = work[event.patient_id] = _PatientWork(self._ledger(event.patient_id))
+            payload = event.model_dump(mode="json")
+            print_ = fingerprint(payload)
+            existing = patient.known(event.event_id)
+            if existing is not None:
+                if existing.fingerprint == print_:
+                    results.append(IngestResult(event.event_id, "duplicate"))
+                else:
+                    conflicts.append(FieldError(
+                        "event_id",
+                        f"event_id {event.event_id!r} already names an event of this patient "
+                        "with different content",
+                        index, event.event_id,
+                    ))
+                continue
+            try:
+                region, event_class, fields_, entry = self._validate(
+                    event, patient, print_, latest_allowed
+                )
+            except CatalogError as exc:
+                errors.append(FieldError(exc.field, exc.message, index, event.event_id))
+                continue
+            except _Invalid as exc:
+                errors.append(FieldError(exc.field, exc.message, index, event.event_id))
+                continue
+            patient.entries[event.event_id] = entry
+            if entry.voided_event_id is not None:
+                patient.voided_by[entry.voided_event_id] = event.event_id
+            patient.regions.setdefault(region, []).append((event_class, fields_))
+            results.append(IngestResult(event.event_id, "recorded"))
+
+        if errors:
+            raise InvalidInput(errors)
+        if conflicts:
+            raise EventIdConflict(conflicts)
+
+        recorded_at = self.clock()
+        aggregates: list[Aggregate] = []
+        for patient_id, patient in work.items():
+            if not patient.entries:
+                continue
+            ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at)
+            ledger.accept(list(patient.entries.values()), recorded_at)
+            aggregates.append(ledger)
+            for region, pending in patient.regions.items():
+                stream = self._region(patient_id, Region(region))
+                if stream is None:
+                    stream = PatientRegion.open(patient_id, Region(region), recorded_at)
+                for event_class, fields_ in pending:
+                    stream.record(event_class, recorded_at, **fields_)
+                aggregates.append(stream)
+        if aggregates:
+            self.save(*aggregates)
+        return results
+
+    def _validate(
+        self, event: ClientEvent, patient: _PatientWork, print_: str, latest_allowed: date
+    ) -> tuple[str, type[Aggregate.Event], dict[str, Any], LedgerEntry]:
+        base = {"event_id": event.event_id, "fingerprint": print_}
+        if isinstance(event, ProcedurePerformedIn):
+            _not_future("date_of_service", event.date_of_service, latest_allowed)
+            indication = event.indication.value if event.indication else None
+            kind = classify([c.cpt for c in event.codes], event.region, indication)
+            approach = event.approach.value if event.approach else kind.approach
+            fields_ = base | {
+                "date_of_service": event.date_of_service,
+                "codes": [BilledCode(c.cpt, c.units) for c in event.codes],
+                "family": kind.family.value,
+                "intent": event.intent.value,
+                "laterality": event.laterality.value if event.laterality else None,
+                "levels": list(event.levels),
+                "agent": event.agent.value if event.agent else None,
+                "indication": indication,
+                "approach": approach,
+                "device_type": event.device_type,
+                "authorization_id": event.authorization_id,
+            }
+            entry = LedgerEntry(event.event_id, event.type, event.region.value, print_,
+                                date_of_service=event.date_of_service)
+            return event.region.value, PatientRegion.ProcedurePerformed, fields_, entry
+        if isinstance(event, OutcomeReportedIn):
+            _not_future("assessed_on", event.assessed_on, latest_allowed)
+            target = patient.known(event.procedure_event_id)
+            if target is None or target.type != "procedure_performed":
+                what = "no event" if target is None else f"a {target.type} event"
+                raise _Invalid(
+                    "procedure_event_id",
+                    f"{event.procedure_event_id!r} names {what} of this patient, "
+                    "not a recorded procedure",
+                )
+            assert target.date_of_service is not None
+            if event.assessed_on < target.date_of_service:
+                raise _Invalid(
+                    "assessed_on",
+                    f"assessed_on {event.assessed_on} is before the procedure's date of "
+                    f"service {target.date_of_service}",
+                )
+            fields_ = base | {
+                "procedure_event_id": event.procedure_event_id,
+                "assessed_on": event.assessed_on,
+                "pain_relief_percent": float(event.pain_relief_percent),
+                "functional_improvement": event.functional_improvement,
+            }
+            entry = LedgerEntry(event.event_id, event.type, target.region, print_)
+            return target.region, PatientRegion.OutcomeReported, fields_, entry
+        if isinstance(event, SurgeryPerformedIn):
+            _not_future("date", event.date, latest_allowed)
+            fields_ = base | {
+                "date": event.date,
+                "levels": list(event.levels),
+                "kind": event.kind.value if event.kind else None,
+            }
+            entry = LedgerEntry(event.event_id, event.type, event.region.value, print_)
+            return event.region.value, PatientRegion.SurgeryPerformed, fields_, entry
+        if isinstance(event, PathologyDiagnosedIn):
+            _not_future("date", event.date, latest_allowed)
+            fields_ = base | {"date": event.date, "icd10": event.icd10}
+            entry = LedgerEntry(event.event_id, event.type, event.region.value, print_)
+            return event.region.value, PatientRegion.PathologyDiagnosed, fields_, entry
+        # EventVoidedIn
+        target = patient.known(event.voided_event_id)
+        if target is None:
+            raise _Invalid(
+                "voided_event_id",
+                f"{event.voided_event_id!r} names no event of this patient",
+            )
+        if target.type == "event_voided":
+            raise _Invalid("voided_event_id", "a void cannot be voided")
+        if target.type.startswith("authorization_"):
+            raise _Invalid("voided_event_id", "authorization records cannot be voided")
+        earlier = patient.voided(event.voided_event_id)
+        if earlier is not None:
+            raise _Invalid(
+                "voided_event_id",
+                f"{event.voided_event_id!r} is already voided by {earlier!r}",
+            )
+        fields_ = base | {"voided_event_id": event.voided_event_id, "reason": event.reason}
+        entry = LedgerEntry(event.event_id, event.type, target.region, print_,
+                            voided_event_id=event.voided_event_id)
+        return target.region, PatientRegion.EventVoided, fields_, entry
+
+    def record_authorization(
+        self,
+        patient_id: str,
+        region: Region,
+        requested: dict[str, Any],
+        decided: dict[str, Any],
+    ) -> bool:
+        """Store an authorization request and its decision together, once per
+        ``authorization_id``. Returns False when that id was already recorded (nothing is
+        written). Retries version conflicts like :meth:`record_batch`."""
+        authorization_id = requested["authorization_id"]
+        attempt = 0
+        while True:
+            ledger = self._ledger(patient_id)
+            if ledger is not None and self.authorization_key(authorization_id) in ledger.entries:
+                return False
+            recorded_at = self.clock()
+            ledger = ledger or PatientLedger.open(patient_id, recorded_at)
+            stream = self._region(patient_id, region) or PatientRegion.open(
+                patient_id, region, recorded_at
+            )
+            req_fields = {"event_id": self.authorization_key(authorization_id),
+                          "fingerprint": fingerprint(requested.get("request", {}))} | requested
+            dec_fields = {"event_id": self.authorization_key(authorization_id) + "/decision",
+                          "fingerprint": req_fields["fingerprint"]} | decided
+            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
+            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+            ledger.accept(
+                [
+                    LedgerEntry(req_fields["event_id"], "authorization_requested",
+                                region.value, req_fields["fingerprint"]),
+                    LedgerEntry(dec_fields["event_id"], "authorization_decided",
+                                region.value, dec_fields["fingerprint"]),
+                ],
+                recorded_at,
+            )
+            try:
+                self.save(ledger, stream)
+            except IntegrityError:
+                attempt += 1
+                if attempt > self.write_retries:
+                    raise WriteContention(
+                        "concurrent writes kept conflicting; retry the request"
+                    ) from None
+                time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+                continue
+            return True
+
+    @staticmethod
+    def authorization_key(authorization_id: str) -> str:
+        """The ledger key of an authorization (kept apart from client event ids)."""
+        return f"authorization:{authorization_id}"
+
+    def find_authorization(
+        self, patient_id: str, authorization_id: str
+    ) -> PatientRegion.AuthorizationDecided | None:
+        """The recorded decision of an authorization id, if any."""
+        ledger = self._ledger(patient_id)
+        key = self.authorization_key(authorization_id)
+        if ledger is None or key not in ledger.entries:
+            return None
+        region = ledger.entries[key].region
+        for event in self.events.get(patient_region_id(patient_id, region)):
+            if (isinstance(event, PatientRegion.AuthorizationDecided)
+                    and event.authorization_id == authorization_id):
+                return event
+        return None
+
+    # ------------------------------------------------------------------ reading
+
+    def _ledger(self, patient_id: str) -> PatientLedger | None:
+        try:
+            return self.repository.get(patient_ledger_id(patient_id))
+        except AggregateNotFoundError:
+            return None
+
+    def _region(self, patient_id: str, region: Region) -> PatientRegion | None:
+        try:
+            return self.repository.get(patient_region_id(patient_id, region))
+        except AggregateNotFoundError:
+            return None
+
+    def patient_events(
+        self, patient_id: str, as_of: datetime | None = None,
+        regions: Iterable[Region] = REGIONS,
+    ) -> list[RecordedEvent]:
+        """Every region event of the patient (all regions unless narrowed), as known at
+        ``as_of`` (recorded at or before it), stream by stream in version order."""
+        out: list[RecordedEvent] = []
+        for region in regions:
+            for event in self.events.get(patient_region_id(patient_id, region)):
+                if type(event) not in EVENT_TYPES:
+                    continue
+                if as_of is not None and event.timestamp > as_of:
+                    break
+                out.append(RecordedEvent(patient_id, region.value, event))
+        return out
+
+    def recording_order(self, patient_id: str, as_of: datetime | None = None) -> list[str]:
+        """Event ids of the patient in the order they were accepted (the ledger's order)."""
+        order: list[str] = []
+        for event in self.events.get(patient_ledger_id(patient_id)):
+            if as_of is not None and event.timestamp > as_of:
+                break
+            if isinstance(event, PatientLedger.EventsAccepted):
+                order.extend(entry.event_id for entry in event.entries)
+        return order
+
+
+class _Invalid(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _not_future(field_name: str, value: date, latest_allowed: date) -> None:
+    if value > latest_allowed:
+        raise _Invalid(
+            field_name,
+            f"{value} is in the future (latest accepted is {latest_allowed}, "
+            "today in UTC plus one day of grace)",
+        )

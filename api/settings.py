@@ -1,0 +1,81 @@
+"""The service's configuration: one settings object, read from ``INJTRACK_*`` variables.
+
+The persistence part is handed to the eventsourcing library as its ``env`` (never written
+into ``os.environ``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Persistence = Literal["sqlite", "postgres", "memory"]
+
+
+class Settings(BaseSettings):
+    """``INJTRACK_DB`` (SQLite file, default ``./injtrack.sqlite``), ``INJTRACK_DATABASE_URL``
+    (PostgreSQL, wins when set), ``INJTRACK_PERSISTENCE`` (force ``memory`` for throwaway
+    runs), ``INJTRACK_VIEW_DB`` (the read model's SQLite file, default beside the store),
+    ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``)."""
+
+    model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
+
+    db: Path = Path("./injtrack.sqlite")
+    database_url: str | None = None
+    persistence: Persistence | None = None
+    view_db: Path | None = None
+    postgres_schema: str | None = None
+    postgres_pool_size: int = Field(default=5, ge=1, le=100)
+    aggregate_cache_size: int = Field(default=10_000, ge=0)
+    write_retries: int = Field(default=20, ge=0, le=1000)
+
+    @property
+    def effective_persistence(self) -> Persistence:
+        if self.persistence is not None:
+            return self.persistence
+        return "postgres" if self.database_url else "sqlite"
+
+    @property
+    def effective_view_db(self) -> Path:
+        if self.view_db is not None:
+            return self.view_db
+        return self.db.with_name(self.db.name + ".view")
+
+    def library_env(self) -> dict[str, str]:
+        """The eventsourcing ``env`` for the event store."""
+        env: dict[str, str] = {
+            "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size),
+        }
+        kind = self.effective_persistence
+        if kind == "memory":
+            env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+        elif kind == "sqlite":
+            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            env["SQLITE_DBNAME"] = str(self.db)
+            env["SQLITE_LOCK_TIMEOUT"] = "30"
+        else:
+            env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
+            env.update(postgres_env(self.database_url or ""))
+            env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
+            if self.postgres_schema:
+                env["POSTGRES_SCHEMA"] = self.postgres_schema
+        return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """Split ``postgresql://user:password@host:port/dbname`` into the library's variables."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise ValueError(f"INJTRACK_DATABASE_URL must be a postgresql:// URL, got {url!r}")
+    env = {
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+    }
+    return env
