@@ -1,0 +1,477 @@
+"""The patient state: a pure fold of a patient's recorded events (all regions).
+
+``fold(events, as_of=None)`` takes plain lists of :class:`domain.events.RecordedEvent` and
+returns a :class:`PatientState`. No I/O, no clock: the knowledge instant is ``as_of`` (only
+events recorded at or before it are seen) and every query takes the date being decided.
+
+Counting semantics (exact):
+
+- Episode of care (per patient, region and family): starts at its first procedure; a new one
+  starts when the DOS is >= 2 years after the previous procedure of that family in that
+  region, or when a surgery_performed or pathology_diagnosed in that region is dated after the
+  previous procedure and on or before the DOS.
+- First year of treatment: DOS < episode start + 12 months.
+- Bilateral counting (facet, rfa): unilateral procedures at the same levels on opposite sides
+  within the pairing window count as one toward a cap. Pairs form in date order: a unilateral
+  procedure pairs with the earliest still-unpaired unilateral procedure of the opposite side
+  with the same (equal, non-empty) set of levels dated within the window before it. A
+  bilateral procedure counts as one.
+- Voided events count for nothing, everywhere: a voided procedure takes its outcomes with it.
+
+Ordering never depends on recording order: procedures sort by (date of service, event id),
+outcomes by (assessment date, event id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from domain.events import PatientRegion, RecordedEvent
+from projections.calendar import Span, in_window, months, within
+from projections.relief import (
+    ReliefTest,
+    SustainedRelief,
+    earliest_meets,
+    latest_meets,
+    sustained,
+)
+
+EPISODE_GAP = months(24)
+FIRST_YEAR = months(12)
+OPPOSITE = {"left": "right", "right": "left"}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    event_id: str
+    procedure_event_id: str
+    assessed_on: date
+    pain_relief_percent: float
+    functional_improvement: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    """A non-voided procedure with its non-voided outcomes (in assessment order)."""
+
+    event_id: str
+    region: str
+    family: str
+    date_of_service: date
+    codes: tuple[tuple[str, int], ...]
+    intent: str
+    laterality: str | None
+    levels: tuple[str, ...]
+    agent: str | None
+    indication: str | None
+    approach: str | None
+    device_type: str | None
+    authorization_id: str | None
+    recorded_at: datetime
+    outcomes: tuple[Outcome, ...] = ()
+
+    @property
+    def primary_cpt(self) -> str:
+        return self.codes[0][0]
+
+    def units(self, *cpts: str) -> int:
+        return sum(u for c, u in self.codes if c in cpts)
+
+    def meets(self, test: ReliefTest, on: date) -> bool | None:
+        """"Meets T" as of ``on``: the latest counted outcome meets T; None when none."""
+        return latest_meets(self.outcomes, test, on)
+
+    def earliest_meets(self, test: ReliefTest, on: date) -> bool | None:
+        return earliest_meets(self.outcomes, test, on)
+
+    def sustained(self, test: ReliefTest, length: Span, on: date) -> SustainedRelief:
+        return sustained(self.date_of_service, self.outcomes, test, length, on)
+
+    def counted_outcomes(self, on: date) -> list[Outcome]:
+        return [o for o in self.outcomes if o.assessed_on <= on]
+
+
+@dataclass(frozen=True, slots=True)
+class RegionFact:
+    """A surgery or a pathology diagnosis in a region: it starts new episodes."""
+
+    event_id: str
+    kind: str  # "surgery" | "pathology"
+    region: str
+    date: date
+    levels: tuple[str, ...] = ()
+    surgery_kind: str | None = None
+    icd10: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    authorization_id: str
+    region: str
+    family: str
+    date_of_service: date
+    policy_set: str
+    decision: str | None
+    next_eligible_date: date | None
+    policy: dict[str, Any]
+    recorded_at: datetime
+
+
+class EpisodeReason(StrEnum):
+    FIRST_PROCEDURE = "first_procedure"
+    TWO_YEAR_GAP = "two_year_gap"
+    SURGERY = "surgery"
+    PATHOLOGY = "pathology"
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    number: int  # 1-based within the region and family
+    start: date
+    reason: EpisodeReason
+    procedures: tuple[Procedure, ...]
+
+    @property
+    def first_year_end(self) -> date:
+        """First year of treatment: DOS < this date."""
+        return FIRST_YEAR.after(self.start)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a procedure on ``on`` falls in its region-family history: computed from prior
+    procedures only (dated strictly before ``on``)."""
+
+    on: date
+    episode_number: int
+    episode_start: date
+    new_episode: bool
+    reason: EpisodeReason
+    position: int  # 1-based position of the procedure on ``on`` within its episode
+    prior_in_episode: tuple[Procedure, ...]
+    previous: Procedure | None  # latest prior procedure of the family (any episode)
+
+    @property
+    def first_year(self) -> bool:
+        return self.on < FIRST_YEAR.after(self.episode_start)
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """Bilateral pairing of a family's unilateral procedures under one window."""
+
+    partner_of: dict[str, str]  # event id -> event id of its pair (both directions)
+
+    def counted(self, procedures: Iterable[Procedure]) -> int:
+        """How many procedures count toward a cap: a pair with both members in
+        ``procedures`` counts once."""
+        chosen = list(procedures)
+        ids = {p.event_id for p in chosen}
+        pairs = sum(
+            1 for p in chosen
+            if p.event_id in self.partner_of and self.partner_of[p.event_id] in ids
+        ) // 2
+        return len(chosen) - pairs
+
+
+def _pairs_with(later_laterality: str | None, later_levels: tuple[str, ...],
+                later_dos: date, earlier: Procedure, window: Span) -> bool:
+    return (
+        later_laterality in OPPOSITE
+        and earlier.laterality == OPPOSITE[later_laterality]
+        and bool(later_levels)
+        and frozenset(earlier.levels) == frozenset(later_levels)
+        and within(later_dos, earlier.date_of_service, window)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyState:
+    """One region and family: its procedures in date order and its episodes."""
+
+    region: str
+    family: str
+    procedures: tuple[Procedure, ...]
+    episodes: tuple[Episode, ...]
+    boundaries: tuple[RegionFact, ...]  # surgeries and pathologies in the region
+    episode_of: dict[str, int] = field(default_factory=dict)  # event id -> episode number
+    position_of: dict[str, int] = field(default_factory=dict)  # event id -> position
+
+    # -- the procedures relative to a date
+
+    def prior(self, on: date) -> list[Procedure]:
+        """Procedures dated strictly before ``on``."""
+        return [p for p in self.procedures if p.date_of_service < on]
+
+    def previous(self, on: date) -> Procedure | None:
+        prior = self.prior(on)
+        return prior[-1] if prior else None
+
+    def on_date(self, on: date) -> list[Procedure]:
+        return [p for p in self.procedures if p.date_of_service == on]
+
+    def in_window(self, end: date, length: Span, *, before: date | None = None) -> list[Procedure]:
+        """Procedures in the rolling window of ``length`` ending on ``end``; with ``before``,
+        only those dated strictly before it."""
+        return [
+            p for p in self.procedures
+            if in_window(p.date_of_service, end, length)
+            and (before is None or p.date_of_service < before)
+        ]
+
+    def count_in_window(self, end: date, length: Span, *, before: date | None = None) -> int:
+        return len(self.in_window(end, length, before=before))
+
+    # -- episodes
+
+    def _starts_new_episode(self, previous: Procedure | None, on: date) -> EpisodeReason | None:
+        if previous is None:
+            return EpisodeReason.FIRST_PROCEDURE
+        for fact in self.boundaries:
+            if previous.date_of_service < fact.date <= on:
+                return EpisodeReason.SURGERY if fact.kind == "surgery" else EpisodeReason.PATHOLOGY
+        if on >= EPISODE_GAP.after(previous.date_of_service):
+            return EpisodeReason.TWO_YEAR_GAP
+        return None
+
+    def placement(self, on: date) -> Placement:
+        """Episode and position of a (proposed) procedure of this family on ``on``."""
+        prior = self.prior(on)
+        previous = prior[-1] if prior else None
+        reason = self._starts_new_episode(previous, on)
+        if reason is not None:
+            return Placement(
+                on=on, episode_number=len({self.episode_of[p.event_id] for p in prior}) + 1,
+                episode_start=on, new_episode=True, reason=reason, position=1,
+                prior_in_episode=(), previous=previous,
+            )
+        assert previous is not None
+        number = self.episode_of[previous.event_id]
+        episode = self.episodes[number - 1]
+        in_episode = tuple(p for p in prior if self.episode_of[p.event_id] == number)
+        return Placement(
+            on=on, episode_number=number, episode_start=episode.start, new_episode=False,
+            reason=episode.reason, position=len(in_episode) + 1,
+            prior_in_episode=in_episode, previous=previous,
+        )
+
+    def first_year_count(self, on: date) -> int:
+        """Procedures of the episode of ``on`` dated before ``on`` and in its first year."""
+        place = self.placement(on)
+        end = FIRST_YEAR.after(place.episode_start)
+        return sum(1 for p in place.prior_in_episode if p.date_of_service < end)
+
+    # -- bilateral pairs
+
+    def pairing(self, window: Span) -> Pairing:
+        """Pair unilateral procedures in date order under ``window``."""
+        partner_of: dict[str, str] = {}
+        unpaired: list[Procedure] = []
+        for proc in self.procedures:
+            if proc.laterality in OPPOSITE and proc.levels:
+                for candidate in unpaired:
+                    if _pairs_with(proc.laterality, proc.levels, proc.date_of_service,
+                                   candidate, window):
+                        partner_of[proc.event_id] = candidate.event_id
+                        partner_of[candidate.event_id] = proc.event_id
+                        unpaired.remove(candidate)
+                        break
+                else:
+                    unpaired.append(proc)
+        return Pairing(partner_of)
+
+    def partner_for(
+        self, on: date, laterality: str | None, levels: Sequence[str], window: Span
+    ) -> Procedure | None:
+        """The prior unilateral procedure a proposed one on ``on`` would pair with: the
+        earliest still-unpaired opposite-side procedure at the same levels within ``window``
+        before it."""
+        if laterality not in OPPOSITE or not levels:
+            return None
+        pairing = self.pairing(window)
+        wanted = tuple(levels)
+        for proc in self.procedures:
+            if proc.date_of_service > on:
+                break
+            if proc.event_id in pairing.partner_of:
+                continue
+            if _pairs_with(laterality, wanted, on, proc, window):
+                return proc
+        return None
+
+    def counted_in_window(
+        self, end: date, length: Span, window: Span, *, before: date | None = None
+    ) -> int:
+        """Procedures in the rolling window, bilateral pairs counted once."""
+        return self.pairing(window).counted(self.in_window(end, length, before=before))
+
+
+@dataclass(frozen=True, slots=True)
+class PatientState:
+    """Everything the rules consult about one patient, as known at ``as_of``."""
+
+    patient_id: str
+    as_of: datetime | None
+    families: dict[tuple[str, str], FamilyState]
+    procedures: tuple[Procedure, ...]  # every non-voided procedure, all regions, date order
+    facts: tuple[RegionFact, ...]
+    authorizations: tuple[Authorization, ...]
+    voided: frozenset[str]
+
+    def family(self, region: str, family: str) -> FamilyState:
+        """The state of one region and family (empty when the patient has none)."""
+        found = self.families.get((region, family))
+        if found is not None:
+            return found
+        return FamilyState(region=region, family=family, procedures=(), episodes=(),
+                           boundaries=self._boundaries(region))
+
+    def _boundaries(self, region: str) -> tuple[RegionFact, ...]:
+        return tuple(f for f in self.facts if f.region == region)
+
+    def surgeries(self, region: str) -> list[RegionFact]:
+        return [f for f in self.facts if f.region == region and f.kind == "surgery"]
+
+    def of_family(self, family: str, *, region: str | None = None) -> list[Procedure]:
+        """Every procedure of a family in any region (or in one), date order."""
+        return [p for p in self.procedures
+                if p.family == family and (region is None or p.region == region)]
+
+    def on_date(self, on: date, families: Iterable[str] | None = None) -> list[Procedure]:
+        """The patient's procedures on ``on``, any region."""
+        wanted = set(families) if families is not None else None
+        return [p for p in self.procedures
+                if p.date_of_service == on and (wanted is None or p.family in wanted)]
+
+    def near(self, on: date, days_apart: int, families: Iterable[str],
+             exclude_region: str | None = None) -> list[Procedure]:
+        """Procedures of ``families`` dated 0 < |DOS - on| < ``days_apart`` days, in other
+        regions than ``exclude_region``."""
+        wanted = set(families)
+        return [
+            p for p in self.procedures
+            if p.family in wanted and p.region != exclude_region
+            and 0 < abs((p.date_of_service - on).days) < days_apart
+        ]
+
+    def procedure(self, event_id: str) -> Procedure | None:
+        for p in self.procedures:
+            if p.event_id == event_id:
+                return p
+        return None
+
+
+def fold(events: Iterable[RecordedEvent], as_of: datetime | None = None,
+         patient_id: str | None = None) -> PatientState:
+    """Fold a patient's recorded events (any order, any regions) into its state as known at
+    ``as_of``."""
+    known = [r for r in events if as_of is None or r.event.timestamp <= as_of]
+    voided = frozenset(
+        r.event.voided_event_id for r in known if isinstance(r.event, PatientRegion.EventVoided)
+    )
+    raw_procs: list[tuple[RecordedEvent, PatientRegion.ProcedurePerformed]] = []
+    outcomes: dict[str, list[Outcome]] = {}
+    facts: list[RegionFact] = []
+    requested: dict[str, tuple[str, PatientRegion.AuthorizationRequested]] = {}
+    decided: dict[str, PatientRegion.AuthorizationDecided] = {}
+    pid = patient_id
+    for r in known:
+        e = r.event
+        pid = pid or r.patient_id
+        if getattr(e, "event_id", None) in voided:
+            continue
+        if isinstance(e, PatientRegion.ProcedurePerformed):
+            raw_procs.append((r, e))
+        elif isinstance(e, PatientRegion.OutcomeReported):
+            outcomes.setdefault(e.procedure_event_id, []).append(Outcome(
+                e.event_id, e.procedure_event_id, e.assessed_on, e.pain_relief_percent,
+                e.functional_improvement, e.timestamp,
+            ))
+        elif isinstance(e, PatientRegion.SurgeryPerformed):
+            facts.append(RegionFact(e.event_id, "surgery", r.region, e.date,
+                                    tuple(e.levels), surgery_kind=e.kind))
+        elif isinstance(e, PatientRegion.PathologyDiagnosed):
+            facts.append(RegionFact(e.event_id, "pathology", r.region, e.date, icd10=e.icd10))
+        elif isinstance(e, PatientRegion.AuthorizationRequested):
+            requested[e.authorization_id] = (r.region, e)
+        elif isinstance(e, PatientRegion.AuthorizationDecided):
+            decided[e.authorization_id] = e
+
+    procedures: list[Procedure] = []
+    for r, e in raw_procs:
+        own = outcomes.get(e.event_id, [])
+        own.sort(key=lambda o: (o.assessed_on, o.event_id))
+        procedures.append(Procedure(
+            event_id=e.event_id, region=r.region, family=e.family,
+            date_of_service=e.date_of_service,
+            codes=tuple((c.cpt, c.units) for c in e.codes), intent=e.intent,
+            laterality=e.laterality, levels=tuple(e.levels), agent=e.agent,
+            indication=e.indication, approach=e.approach, device_type=e.device_type,
+            authorization_id=e.authorization_id, recorded_at=e.timestamp,
+            outcomes=tuple(own),
+        ))
+    procedures.sort(key=lambda p: (p.date_of_service, p.event_id))
+    facts.sort(key=lambda f: (f.date, f.event_id))
+
+    grouped: dict[tuple[str, str], list[Procedure]] = {}
+    for p in procedures:
+        grouped.setdefault((p.region, p.family), []).append(p)
+    families = {
+        key: _family_state(key[0], key[1], procs,
+                           tuple(f for f in facts if f.region == key[0]))
+        for key, procs in grouped.items()
+    }
+    authorizations = tuple(sorted(
+        (
+            Authorization(
+                authorization_id=a.authorization_id, region=region,
+                family=a.family, date_of_service=a.date_of_service, policy_set=a.policy_set,
+                decision=decided[a.authorization_id].decision if a.authorization_id in decided
+                else None,
+                next_eligible_date=decided[a.authorization_id].next_eligible_date
+                if a.authorization_id in decided else None,
+                policy=decided[a.authorization_id].policy if a.authorization_id in decided
+                else {},
+                recorded_at=a.timestamp,
+            )
+            for region, a in requested.values()
+        ),
+        key=lambda a: (a.date_of_service, a.authorization_id),
+    ))
+    return PatientState(
+        patient_id=pid or "", as_of=as_of, families=families, procedures=tuple(procedures),
+        facts=tuple(facts), authorizations=authorizations, voided=voided,
+    )
+
+
+def _family_state(region: str, family: str, procedures: list[Procedure],
+                  boundaries: tuple[RegionFact, ...]) -> FamilyState:
+    shell = FamilyState(region, family, tuple(procedures), (), boundaries)
+    episodes: list[Episode] = []
+    current: list[Procedure] = []
+    start: date | None = None
+    reason = EpisodeReason.FIRST_PROCEDURE
+    episode_of: dict[str, int] = {}
+    position_of: dict[str, int] = {}
+    previous: Procedure | None = None
+    for p in procedures:
+        new_reason = shell._starts_new_episode(previous, p.date_of_service)
+        if new_reason is not None:
+            if current:
+                assert start is not None
+                episodes.append(Episode(len(episodes) + 1, start, reason, tuple(current)))
+            current, start, reason = [], p.date_of_service, new_reason
+        current.append(p)
+        episode_of[p.event_id] = len(episodes) + 1
+        position_of[p.event_id] = len(current)
+        previous = p
+    if current:
+        assert start is not None
+        episodes.append(Episode(len(episodes) + 1, start, reason, tuple(current)))
+    return FamilyState(region, family, tuple(procedures), tuple(episodes), boundaries,
+                       episode_of, position_of)
