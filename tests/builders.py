@@ -1,0 +1,90 @@
+"""Builders of client events (the JSON ``POST /v1/events`` takes) and store probes.
+
+Each builder returns a plain dict with sensible defaults; keyword arguments override or add
+fields, and ``None`` removes one (``procedure(region=None)`` sends no region). The same dicts
+feed the HTTP API (``{"events": [...]}``) and, through :func:`parse`, the ledger directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from api.ledger import ClientEvent, InjectionLedger
+from api.schemas.events import EventBatchIn
+
+DEFAULT_PATIENT = "p-001"
+
+
+def _event(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = base | overrides
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def _iso(value: date | str) -> str:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def procedure(
+    event_id: str = "proc-1", *, on: date | str = "2025-03-03", region: str | None = "lumbar",
+    codes: Sequence[str | tuple[str, int]] = ("64483",), patient_id: str = DEFAULT_PATIENT,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A ``procedure_performed``; codes are ``"64483"`` or ``("64484", 2)`` (cpt, units)."""
+    billed = [{"cpt": c} if isinstance(c, str) else {"cpt": c[0], "units": c[1]}
+              for c in codes]
+    return _event({"type": "procedure_performed", "event_id": event_id,
+                   "patient_id": patient_id, "date_of_service": _iso(on), "region": region,
+                   "codes": billed}, fields)
+
+
+def outcome(
+    event_id: str = "out-1", *, of: str = "proc-1", on: date | str = "2025-03-05",
+    relief: float = 60, patient_id: str = DEFAULT_PATIENT, **fields: Any,
+) -> dict[str, Any]:
+    """An ``outcome_reported`` of procedure ``of``, assessed ``on``."""
+    return _event({"type": "outcome_reported", "event_id": event_id, "patient_id": patient_id,
+                   "procedure_event_id": of, "assessed_on": _iso(on),
+                   "pain_relief_percent": relief}, fields)
+
+
+def surgery(
+    event_id: str = "surg-1", *, on: date | str = "2025-02-01", region: str = "lumbar",
+    patient_id: str = DEFAULT_PATIENT, **fields: Any,
+) -> dict[str, Any]:
+    return _event({"type": "surgery_performed", "event_id": event_id, "patient_id": patient_id,
+                   "date": _iso(on), "region": region}, fields)
+
+
+def pathology(
+    event_id: str = "path-1", *, on: date | str = "2025-02-01", region: str = "lumbar",
+    patient_id: str = DEFAULT_PATIENT, **fields: Any,
+) -> dict[str, Any]:
+    return _event({"type": "pathology_diagnosed", "event_id": event_id,
+                   "patient_id": patient_id, "date": _iso(on), "region": region}, fields)
+
+
+def void(
+    event_id: str = "void-1", *, of: str = "proc-1", reason: str = "entered in error",
+    patient_id: str = DEFAULT_PATIENT, **fields: Any,
+) -> dict[str, Any]:
+    """An ``event_voided`` of event ``of``."""
+    return _event({"type": "event_voided", "event_id": event_id, "patient_id": patient_id,
+                   "voided_event_id": of, "reason": reason}, fields)
+
+
+_BATCH = TypeAdapter(EventBatchIn)
+
+
+def parse(*events: dict[str, Any]) -> list[ClientEvent]:
+    """The request models of these events, as the API hands them to the ledger."""
+    return list(_BATCH.validate_python({"events": list(events)}).events)
+
+
+def store_size(ledger: InjectionLedger) -> int:
+    """The highest notification id in the store (0 when empty): unchanged after a request
+    means the request wrote nothing."""
+    return ledger.recorder.max_notification_id() or 0
