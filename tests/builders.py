@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from api.ledger import ClientEvent, InjectionLedger
+from api.ledger import ClientEvent
 from api.schemas.events import EventBatchIn
 
 DEFAULT_PATIENT = "p-001"
@@ -28,14 +28,22 @@ def _iso(value: date | str) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _code(code: str | tuple[str, int] | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(code, str):
+        return {"cpt": code}
+    if isinstance(code, tuple):
+        return {"cpt": code[0], "units": code[1]}
+    return code
+
+
 def procedure(
     event_id: str = "proc-1", *, on: date | str = "2025-03-03", region: str | None = "lumbar",
-    codes: Sequence[str | tuple[str, int]] = ("64483",), patient_id: str = DEFAULT_PATIENT,
-    **fields: Any,
+    codes: Sequence[str | tuple[str, int] | dict[str, Any]] = ("64483",),
+    patient_id: str = DEFAULT_PATIENT, **fields: Any,
 ) -> dict[str, Any]:
-    """A ``procedure_performed``; codes are ``"64483"`` or ``("64484", 2)`` (cpt, units)."""
-    billed = [{"cpt": c} if isinstance(c, str) else {"cpt": c[0], "units": c[1]}
-              for c in codes]
+    """A ``procedure_performed``; codes are ``"64483"``, ``("64484", 2)`` (cpt, units) or a
+    raw dict sent as is."""
+    billed = [_code(c) for c in codes]
     return _event({"type": "procedure_performed", "event_id": event_id,
                    "patient_id": patient_id, "date_of_service": _iso(on), "region": region,
                    "codes": billed}, fields)
@@ -82,9 +90,3 @@ _BATCH = TypeAdapter(EventBatchIn)
 def parse(*events: dict[str, Any]) -> list[ClientEvent]:
     """The request models of these events, as the API hands them to the ledger."""
     return list(_BATCH.validate_python({"events": list(events)}).events)
-
-
-def store_size(ledger: InjectionLedger) -> int:
-    """The highest notification id in the store (0 when empty): unchanged after a request
-    means the request wrote nothing."""
-    return ledger.recorder.max_notification_id() or 0

@@ -6,11 +6,11 @@ How to use them
   ``memory`` (the library's POPO recorder), ``sqlite`` (a file in ``tmp_path``) and
   ``postgres`` (a fresh schema on the server named by ``INJTRACK_TEST_POSTGRES_URL``, default
   ``postgresql://postgres@127.0.0.1:5432/test``, dropped after the test). A test that asks for
-  ``backend`` (or ``ledger``/``client``, which build on it) runs once per store. Ask for
-  ``durable_backend`` instead to run on SQLite and PostgreSQL only.
+  ``backend`` (or ``ledger``/``client``, which build on it) runs once per store. Decorate it
+  with ``@on_backends("sqlite", "postgres")`` (from :mod:`tests.support`) to narrow that.
 * PostgreSQL tests carry the ``postgres`` marker. They are skipped, with the reason, only when
   no server answers; with ``INJTRACK_REQUIRE_POSTGRES=1`` (set by ``.ci/run``) they fail instead.
-* ``clock`` is a :class:`FakeClock`: ``clock.now()`` is the service's "now" (UTC),
+* ``clock`` is a :class:`tests.support.FakeClock`: ``clock.now()`` is the service's "now" (UTC),
   ``clock.advance(hours=1)`` moves it, ``clock.set(instant)`` jumps. It is callable, so it can
   be passed wherever a ``Callable[[], datetime]`` clock is expected. Never use freezegun for the
   service's clock: the eventsourcing library's timestamps break under it.
@@ -23,8 +23,8 @@ How to use them
   ``create_app(settings, clock, ledger)``; ``client`` shares ``ledger`` and ``clock`` so a
   test can post through HTTP and inspect the store directly.
 
-Event builders (``procedure(...)``, ``outcome(...)``, ...) and ``store_size(ledger)`` live in
-:mod:`tests.builders`.
+Event builders (``procedure(...)``, ``outcome(...)``, ...) live in :mod:`tests.builders`;
+``FakeClock``, ``on_backends`` and ``store_size(ledger)`` in :mod:`tests.support`.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,43 +43,12 @@ from fastapi.testclient import TestClient
 from api.app import build_ledger, create_app
 from api.ledger import InjectionLedger
 from api.settings import Settings, postgres_env
+from tests.support import BACKENDS, Backend, FakeClock, backend_params
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-BACKENDS = ("memory", "sqlite", "postgres")
-DURABLE_BACKENDS = ("sqlite", "postgres")
-START = datetime(2025, 3, 10, 14, 30, tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------------- clock
-
-
-@dataclass
-class FakeClock:
-    """A settable UTC clock. ``clock()`` and ``clock.now()`` both read it."""
-
-    current: datetime = START
-
-    def now(self) -> datetime:
-        return self.current
-
-    __call__ = now
-
-    def today(self) -> date:
-        """Today's date in UTC, as the service sees it."""
-        return self.current.astimezone(timezone.utc).date()
-
-    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
-        """Move forward by ``delta`` or by ``timedelta(**kwargs)``; returns the new now."""
-        step = delta if delta is not None else timedelta(**kwargs)
-        if step < timedelta(0):
-            raise ValueError("a clock does not run backwards; use set() to jump")
-        self.current += step
-        return self.current
-
-    def set(self, instant: datetime) -> None:
-        if instant.tzinfo is None:
-            raise ValueError("the clock is timezone-aware (UTC); give an aware datetime")
-        self.current = instant.astimezone(timezone.utc)
 
 
 @pytest.fixture
@@ -142,19 +110,11 @@ def postgres_schema() -> Iterator[str]:
 # ------------------------------------------------------------------------------ backends
 
 
-@dataclass(frozen=True)
-class Backend:
-    """One event store configuration: ``name`` is memory | sqlite | postgres."""
-
-    name: str
-    settings: Settings
-
-    @property
-    def durable(self) -> bool:
-        return self.name != "memory"
-
-
-def _backend(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+@pytest.fixture(params=backend_params(*BACKENDS))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """Each event store in turn: memory, sqlite, postgres. Narrow it for one test with
+    ``@on_backends("sqlite", "postgres")`` (indirect parametrization)."""
+    name: str = request.param
     base: dict[str, Any] = {
         "db": tmp_path / "store.sqlite",
         "view_db": tmp_path / "view.sqlite",
@@ -168,44 +128,16 @@ def _backend(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Backe
     return Backend(name=name, settings=Settings(**base))
 
 
-def _params(names: tuple[str, ...]) -> list[Any]:
-    return [
-        pytest.param(n, id=n, marks=[pytest.mark.postgres] if n == "postgres" else [])
-        for n in names
-    ]
-
-
-@pytest.fixture(params=_params(BACKENDS))
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """Each of the three event stores in turn (memory, sqlite, postgres)."""
-    return _backend(request.param, request, tmp_path)
-
-
-@pytest.fixture(params=_params(DURABLE_BACKENDS))
-def durable_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """The stores that outlive a process and are shared between processes: sqlite, postgres."""
-    return _backend(request.param, request, tmp_path)
-
-
-@pytest.fixture
-def store_backend(request: pytest.FixtureRequest) -> Backend:
-    """Whichever of ``backend`` / ``durable_backend`` the test asked for (``backend`` when
-    it asked for neither)."""
-    if "durable_backend" in request.fixturenames:
-        return request.getfixturevalue("durable_backend")
-    return request.getfixturevalue("backend")
-
-
 class SettingsFactory(Protocol):
     def __call__(self, **overrides: Any) -> Settings: ...
 
 
 @pytest.fixture
-def make_settings(store_backend: Backend) -> SettingsFactory:
+def make_settings(backend: Backend) -> SettingsFactory:
     """``make_settings(**overrides)``: the current backend's settings with overrides."""
 
     def make(**overrides: Any) -> Settings:
-        return store_backend.settings.model_copy(update=overrides)
+        return backend.settings.model_copy(update=overrides)
 
     return make
 
