@@ -268,11 +268,14 @@ class FamilyState:
 
     # -- bilateral pairs
 
-    def pairing(self, window: Span) -> Pairing:
-        """Pair unilateral procedures in date order under ``window``."""
+    def pairing(self, window: Span, *, through: date | None = None) -> Pairing:
+        """Pair unilateral procedures in date order under ``window``; with ``through``, only
+        procedures dated on or before it take part."""
         partner_of: dict[str, str] = {}
         unpaired: list[Procedure] = []
         for proc in self.procedures:
+            if through is not None and proc.date_of_service > through:
+                break
             if proc.laterality in OPPOSITE and proc.levels:
                 for candidate in unpaired:
                     if _pairs_with(proc.laterality, proc.levels, proc.date_of_service,
@@ -290,10 +293,10 @@ class FamilyState:
     ) -> Procedure | None:
         """The prior unilateral procedure a proposed one on ``on`` would pair with: the
         earliest still-unpaired opposite-side procedure at the same levels within ``window``
-        before it."""
+        before it. Pairs form in date order, so procedures dated after ``on`` play no part."""
         if laterality not in OPPOSITE or not levels:
             return None
-        pairing = self.pairing(window)
+        pairing = self.pairing(window, through=on)
         wanted = tuple(levels)
         for proc in self.procedures:
             if proc.date_of_service > on:
