@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.ledger import InjectionLedger, utc_now
-from api.routers import events, health
+from api.routers import authorizations, eligibility, events, health, policies
 from api.settings import Settings
 
 
@@ -38,4 +38,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(events.router)
+    app.include_router(eligibility.router)
+    app.include_router(authorizations.router)
+    app.include_router(policies.router)
     return app

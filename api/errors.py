@@ -9,6 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from domain.catalog import CatalogError
+from policies.engine import PolicyLookupError
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
@@ -126,6 +129,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         headers = {"Retry-After": "1"} if isinstance(exc, WriteContention) else None
         return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=headers)
+
+    @app.exception_handler(PolicyLookupError)
+    async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:
+        # An unknown policy set, or a code the set has no guideline for.
+        invalid = InvalidInput([FieldError(exc.field, exc.message)])
+        return JSONResponse(status_code=422, content=invalid.body())
+
+    @app.exception_handler(CatalogError)
+    async def _catalog(_: Request, exc: CatalogError) -> JSONResponse:
+        # A proposed procedure's codes break the catalog (decision requests only; batch
+        # ingestion reports catalog errors per event itself).
+        invalid = InvalidInput([FieldError(f"procedure.{exc.field}", exc.message)])
+        return JSONResponse(status_code=422, content=invalid.body())
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,84 @@
+"""``GET /v1/policies``: every policy set with its guidelines, versions and rules, each rule
+with its citation."""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.schemas.eligibility import (
+    CitationOut,
+    GuidelineOut,
+    PoliciesOut,
+    PolicySetOut,
+    RuleOut,
+    VersionOut,
+)
+from policies import registry
+from policies.engine import Guideline, Ref, Rule, When
+from projections.calendar import Span
+
+router = APIRouter(prefix="/v1", tags=["policies"])
+
+
+def jsonable(value: Any) -> Any:
+    """A rule parameter as JSON: spans as "2 months", version references by name."""
+    if isinstance(value, Span):
+        return str(value)
+    if isinstance(value, Ref):
+        return {"version_parameter": value.name}
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (frozenset, set)):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=lambda v: (v is None, str(v)))
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def _when(when: When | None) -> dict[str, Any] | None:
+    if when is None:
+        return None
+    return {f.name: jsonable(getattr(when, f.name)) for f in fields(when)
+            if getattr(when, f.name) is not None}
+
+
+def _rule(rule: Rule) -> RuleOut:
+    c = rule.citation
+    return RuleOut(
+        id=rule.id, kind=rule.kind, description=rule.description, time_rule=rule.time_rule,
+        params=jsonable(dict(rule.params)), when=_when(rule.when) or {},
+        unless=_when(rule.unless), effective_from=rule.effective_from,
+        effective_until=rule.effective_until,
+        citation=CitationOut(quote=c.quote, source=c.source, section=c.section) if c else None,
+    )
+
+
+def _guideline(g: Guideline) -> GuidelineOut:
+    return GuidelineOut(
+        id=g.id, title=g.title, source=g.source, families=sorted(g.families),
+        codes=sorted(g.codes) if g.codes is not None else None,
+        regions=sorted(g.regions) if g.regions is not None else None,
+        versions=[VersionOut(id=v.id, effective_from=v.effective_from,
+                             effective_until=g.version_until(v),
+                             params=jsonable(dict(v.params)), note=v.note)
+                  for v in g.versions],
+        rules=[_rule(r) for r in g.rules],
+    )
+
+
+@router.get("/policies", response_model=PoliciesOut)
+def get_policies() -> PoliciesOut:
+    """The policy sets, their guidelines, versions and rules with citations."""
+    return PoliciesOut(sets=[
+        PolicySetOut(name=s.name, title=s.title, guidelines=[_guideline(g) for g in s.guidelines])
+        for s in registry.all_sets()
+    ])

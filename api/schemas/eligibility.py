@@ -1,0 +1,142 @@
+"""Request and response models of ``POST /v1/eligibility``, ``POST /v1/authorizations`` and
+``GET /v1/policies``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import CodeIn, Level, PatientId, StrictModel
+from domain.catalog import Region
+from domain.vocabulary import Agent, Approach, DeviceReason, Indication, Intent, Laterality
+
+PolicySetName = Annotated[str, Field(min_length=1, max_length=64)]
+AuthorizationId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class ProposedProcedureIn(StrictModel):
+    """The procedure to decide."""
+
+    date_of_service: date
+    region: Region
+    codes: Annotated[list[CodeIn], Field(min_length=1, max_length=20)]
+    laterality: Laterality | None = None
+    levels: Annotated[list[Level], Field(max_length=12)] = []
+    intent: Intent = Intent.THERAPEUTIC
+    agent: Agent | None = None
+    approach: Approach | None = None
+    indication: Indication | None = None
+    device_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class ClinicalIn(StrictModel):
+    """What the requesting provider attests; every key optional (absent: not documented)."""
+
+    pain_score: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = None
+    active_conservative_therapy: bool | None = None
+    initial_criteria_met: bool | None = None
+    special_circumstances: bool | None = None
+    multi_region_medical_reason: bool | None = None
+    synovial_cyst_confirmed: bool | None = None
+    positive_provocative_exam: bool | None = None
+    opioid_naive: bool | None = None
+    device_reason: DeviceReason | None = None
+
+
+class EligibilityIn(StrictModel):
+    patient_id: PatientId
+    policy_set: PolicySetName
+    procedure: ProposedProcedureIn
+    clinical: ClinicalIn = ClinicalIn()
+    as_of: datetime | None = None
+
+
+class AuthorizationIn(EligibilityIn):
+    authorization_id: AuthorizationId
+
+
+class ReasonOut(BaseModel):
+    rule: str
+    status: Literal["pass", "fail", "missing"]
+    message: str
+    citation: str
+    source: str | None = None
+    section: str | None = None
+
+
+class AppliedGuidelineOut(BaseModel):
+    guideline: str
+    version: str
+    source: str
+    title: str
+
+
+class PolicyOut(BaseModel):
+    set: str
+    guideline: str
+    version: str
+    source: str
+    title: str
+    also: list[AppliedGuidelineOut] | None = None
+
+
+class EligibilityOut(BaseModel):
+    decision: Literal["eligible", "not_eligible", "pending_documentation"]
+    policy: PolicyOut
+    reasons: list[ReasonOut]
+    next_eligible_date: date | None
+    state: dict[str, Any]
+
+
+class AuthorizationOut(EligibilityOut):
+    authorization_id: str
+
+
+class CitationOut(BaseModel):
+    quote: str
+    source: str
+    section: str
+
+
+class RuleOut(BaseModel):
+    id: str
+    kind: str
+    description: str
+    time_rule: bool
+    params: dict[str, Any]
+    when: dict[str, Any]
+    unless: dict[str, Any] | None = None
+    effective_from: date | None = None
+    effective_until: date | None = None
+    citation: CitationOut | None
+
+
+class VersionOut(BaseModel):
+    id: str
+    effective_from: date | None
+    effective_until: date | None
+    params: dict[str, Any]
+    note: str
+
+
+class GuidelineOut(BaseModel):
+    id: str
+    title: str
+    source: str
+    families: list[str]
+    codes: list[str] | None
+    regions: list[str] | None
+    versions: list[VersionOut]
+    rules: list[RuleOut]
+
+
+class PolicySetOut(BaseModel):
+    name: str
+    title: str
+    guidelines: list[GuidelineOut]
+
+
+class PoliciesOut(BaseModel):
+    sets: list[PolicySetOut]
