@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.projections_cmd import add_projections_parser
+
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
@@ -28,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
     serve.set_defaults(func=_serve)
+    add_projections_parser(sub)
     return parser
 
 

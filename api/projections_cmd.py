@@ -1,0 +1,152 @@
+"""``injtrack projections rebuild | status | run [--follow]``: the population read model.
+
+The read model (:mod:`projections.readmodel`) lives in its own SQLite file
+(``INJTRACK_VIEW_DB``, default beside the store) or, when ``INJTRACK_DATABASE_URL`` is set, in
+``injtrack_view_*`` tables of the PostgreSQL schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+from projections.readmodel import (
+    DEFAULT_PAGE_SIZE,
+    OpenedView,
+    PageResult,
+    ReadModel,
+    ViewStatus,
+    catch_up,
+    open_view,
+)
+
+
+def view_env(settings: Settings) -> dict[str, str]:
+    """The library ``env`` of the read model for these settings."""
+    if settings.effective_persistence == "postgres":
+        env = settings.library_env()
+        env.pop("AGGREGATE_CACHE_MAXSIZE", None)
+        env["POSTGRES_POOL_SIZE"] = "2"
+        return env
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.effective_view_db),
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[tuple[Any, ReadModel]]:
+    """The event store application and the read model, closed afterwards."""
+    from api.app import build_ledger
+
+    ledger = build_ledger(settings)
+    view: OpenedView | None = None
+    try:
+        view = open_view(view_env(settings))
+        yield ledger, view.view
+    finally:
+        if view is not None:
+            view.close()
+        ledger.close()
+
+
+def run_catch_up(ledger: Any, view: ReadModel, *, page_size: int = DEFAULT_PAGE_SIZE,
+                 progress: bool = False, on_page: Callable[[PageResult], None] | None = None
+                 ) -> int:
+    """Bring the view up to the store's current end, optionally with a tqdm bar."""
+    if not progress:
+        return catch_up(view, ledger.recorder, ledger.mapper, ledger.name,
+                        page_size=page_size, on_page=on_page)
+    from tqdm import tqdm
+
+    start = view.max_tracking_id(ledger.name) or 0
+    end = ledger.recorder.max_notification_id() or 0
+    with tqdm(total=max(0, end - start), unit="ev", desc="read model",
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        last = [start]
+
+        def advance(result: PageResult) -> None:
+            bar.update(result.position - last[0])
+            last[0] = result.position
+            if on_page is not None:
+                on_page(result)
+
+        return catch_up(view, ledger.recorder, ledger.mapper, ledger.name,
+                        page_size=page_size, on_page=advance)
+
+
+def format_status(status: ViewStatus) -> str:
+    state = "up to date" if status.lag == 0 else f"behind by {status.lag} notifications"
+    return (
+        f"event store max notification id: {status.max_notification_id}\n"
+        f"read model position:             {status.position}\n"
+        f"lag:                             {status.lag} ({state})\n"
+        f"procedure rows:                  {status.procedures}\n"
+        f"authorization rows:              {status.authorizations}\n"
+        f"patients:                        {status.patients}"
+    )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(**({"db": Path(args.db)} if args.db else {}))
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    with opened(_settings(args)) as (ledger, view):
+        view.reset(ledger.name)
+        done = run_catch_up(ledger, view, page_size=args.page_size, progress=not args.quiet)
+        print(f"rebuilt the read model from {done} notifications")
+        print(format_status(view.status(ledger.name, ledger.recorder)))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    with opened(_settings(args)) as (ledger, view):
+        print(format_status(view.status(ledger.name, ledger.recorder)))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    with opened(_settings(args)) as (ledger, view):
+        try:
+            while True:
+                done = run_catch_up(ledger, view, page_size=args.page_size,
+                                    progress=not args.quiet and not args.follow)
+                if done or not args.follow:
+                    print(f"processed {done} notifications; position "
+                          f"{view.max_tracking_id(ledger.name) or 0}", flush=True)
+                if not args.follow:
+                    return 0
+                time.sleep(args.interval)
+        except KeyboardInterrupt:
+            return 0
+
+
+def add_projections_parser(sub: Any) -> None:
+    """Register ``projections`` and its subcommands on the ``injtrack`` subparsers."""
+    proj = sub.add_parser("projections", help="the population read model (reports)")
+    commands = proj.add_subparsers(dest="projections_command", required=True)
+    for name, func, help_ in (
+        ("rebuild", _rebuild, "drop the read model and rebuild it from the whole event log"),
+        ("status", _status, "how far the read model lags the event store"),
+        ("run", _run, "catch the read model up with the event store"),
+    ):
+        cmd = commands.add_parser(name, help=help_)
+        cmd.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
+        if name != "status":
+            cmd.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
+                             help="notifications per transaction")
+            cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name == "run":
+            cmd.add_argument("--follow", action="store_true",
+                             help="keep polling for new events until interrupted")
+            cmd.add_argument("--interval", type=float, default=1.0,
+                             help="seconds between polls with --follow")
+        cmd.set_defaults(func=func)
