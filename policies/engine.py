@@ -57,8 +57,9 @@ not_eligible when any rule fails; else pending_documentation when any needed cli
 missing; else eligible. ``next_eligible_date`` is given only for not_eligible decisions whose
 failing reasons are all time failures: the earliest date on or after the proposed date on
 which no time rule fails, found by jumping to the latest of the failing time rules' own
-earliest-pass dates and re-evaluating there (the version in force and the episode may differ
-on the new date), a bounded loop.
+earliest-pass dates, or sooner to the first date a rule's condition, effective dates or the
+version in force may turn (a rule failing now may stop applying there), and re-evaluating
+there, a bounded loop.
 """
 
 from __future__ import annotations
@@ -72,7 +73,14 @@ from typing import Any
 
 from policies.citations import CITATIONS, Citation
 from projections.calendar import Span
-from projections.state import FamilyState, PatientState, Placement, Procedure
+from projections.state import (
+    EPISODE_GAP,
+    FIRST_YEAR,
+    FamilyState,
+    PatientState,
+    Placement,
+    Procedure,
+)
 
 MAX_SEARCH_STEPS = 128
 
@@ -221,6 +229,35 @@ class When:
             if n < low or (high is not None and n > high):
                 return False
         return True
+
+    def changes_after(self, ctx: Context) -> list[date]:
+        """Dates after the one decided on which :meth:`holds` may turn (a prior procedure
+        leaves a window, the previous one falls out of a span, the first year or the 2-year
+        episode gap ends). The next-eligible search never jumps past them, since a failing
+        rule may stop applying there before its own passing date."""
+        found: list[date] = []
+        prev = ctx.previous
+        if prev is not None:
+            for span in (self.previous_within, self.opposite_side_of_previous):
+                if span is not None:
+                    found.append(ctx.span(span).after(prev.date_of_service))
+            if self.new_episode is not None:
+                found.append(EPISODE_GAP.after(prev.date_of_service))
+        if self.first_year is not None:
+            found.append(FIRST_YEAR.after(ctx.placement.episode_start))
+        if self.prior_in_window is not None:
+            length = ctx.span(self.prior_in_window[0])
+            found.extend(window_exit(q.date_of_service, length)
+                         for q in ctx.family_state.prior(ctx.on))
+        return [d for d in found if d > ctx.on]
+
+
+def window_exit(day: date, length: Span) -> date:
+    """The first end date whose rolling window of ``length`` no longer holds ``day``."""
+    end = length.after(day)
+    while length.before(end) < day:
+        end += timedelta(days=1)
+    return end
 
 
 ALWAYS = When()
@@ -602,10 +639,33 @@ def next_eligible_date(guidelines: list[Guideline], state: PatientState, propose
         if not timed:
             return candidate
         jump = max((r.next_date for r in timed if r.next_date is not None), default=None)
-        candidate = jump if jump is not None and jump > candidate \
-            else candidate + timedelta(days=1)
+        nxt = jump if jump is not None and jump > candidate else candidate + timedelta(days=1)
+        turn = _conditions_turn(guidelines, state, proposed.on(candidate), clinical)
+        candidate = min(nxt, turn) if turn is not None else nxt
         _, reasons = evaluate(guidelines, state, proposed.on(candidate), clinical)
     return None
+
+
+def _conditions_turn(guidelines: Iterable[Guideline], state: PatientState,
+                     proposed: Proposed, clinical: Clinical) -> date | None:
+    """The first date after the proposed one on which a rule's ``when``/``unless``, its
+    effective dates or the version in force may change: rules applying until then stay the
+    same rules."""
+    on = proposed.date_of_service
+    turns: list[date] = []
+    for guideline in guidelines:
+        version = guideline.version_on(on)
+        until = guideline.version_until(version)
+        if until is not None and until > on:
+            turns.append(until)
+        ctx = Context(state, proposed, clinical, version)
+        for rule in guideline.rules:
+            turns.extend(d for d in (rule.effective_from, rule.effective_until)
+                         if d is not None and d > on)
+            for when in (rule.when, rule.unless):
+                if when is not None:
+                    turns.extend(when.changes_after(ctx))
+    return min(turns) if turns else None
 
 
 def decide(policy_set: PolicySet, state: PatientState, proposed: Proposed,

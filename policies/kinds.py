@@ -5,7 +5,8 @@ the request, and returns a :class:`~policies.engine.Verdict` (or None when the r
 apply to this request). "Prior"/"previous" are procedures of the proposed family in the
 proposed region dated strictly before the date decided, unless a kind's ``scope`` parameter
 says ``"patient"`` (any region). Span parameters accept a ``Ref`` to the guideline version's
-parameters. Clinical facts: absent -> missing; present and unsatisfying -> fail.
+parameters. Clinical facts: absent -> missing; present and unsatisfying -> fail. Facts that are exceptions to a failing rule (a medical
+reason for two regions, special circumstances above a cap) apply only when attested true.
 
 Kinds (parameters in each ``@kind`` declaration):
 
@@ -24,6 +25,8 @@ Kinds (parameters in each ``@kind`` declaration):
 - ``levels_limit``: how many / which levels one procedure may treat.
 - ``surgery_conflict``: a prior surgery of a kind in the region (at overlapping levels).
 - ``prior_poor_responses``: too many prior procedures of the episode without relief.
+- ``procedure_attribute``: an attribute of the proposed procedure must be stated (and one of
+  the allowed values).
 """
 
 from __future__ import annotations
@@ -224,7 +227,7 @@ def _min_interval(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
 })
 def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Procedures in another region dated 0 < |days| < N from the DOS fail unless the fact
-    (a medical reason) is attested; next eligible N days after the latest of them."""
+    (a medical reason) is attested true; next eligible N days after the latest of them."""
     n = int(params["days"])
     near = ctx.state.near(ctx.on, n, params["families"], exclude_region=ctx.proposed.region)
     if not near:
@@ -235,8 +238,6 @@ def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     value = ctx.fact(fact)
     if value is True:
         return passed(f"{what} is within {n} days, with a documented medical reason ({fact})")
-    if value is None:
-        return missing(f"{what} is within {n} days; {fact} is not documented")
     due = max(q.date_of_service for q in near) + timedelta(days=n)
     return wait(f"{what} is within {n} days and no medical reason is documented; "
                 f"allowed from {due}", due)
@@ -251,7 +252,8 @@ def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 })
 def _same_day(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Other procedures of the patient on the same date: in another region they need the
-    other-region fact; in the same region only the allowed pairs with their fact."""
+    other-region fact; in the same region only the allowed pairs with their fact. The facts
+    are exceptions: unless attested true, the procedure fails."""
     others = ctx.state.on_date(ctx.on, params["families"])
     if not others:
         return passed(f"no other procedure on {ctx.on}")
@@ -266,14 +268,11 @@ def _same_day(ctx: Context, params: Mapping[str, Any]) -> Verdict:
         else:
             worst.append(failed(f"{what}: not allowed in the same region on the same day"))
             continue
-        value = ctx.fact(fact) if fact else False
-        if value is True:
+        if fact and ctx.fact(fact) is True:
             worst.append(passed(f"{what}: allowed with {fact}"))
-        elif value is None:
-            worst.append(missing(f"{what}: needs {fact}, not documented"))
         else:
             worst.append(failed(f"{what}: not allowed on the same day without {fact}"))
-    for status in (Status.FAIL, Status.MISSING, Status.PASS):
+    for status in (Status.FAIL, Status.PASS):
         chosen = [v.message for v in worst if v.status is status]
         if chosen:
             return Verdict(status, "; ".join(chosen))
@@ -359,11 +358,16 @@ def _changes(ctx: Context, prev: Procedure) -> list[str]:
 
 def _judge(proc: Procedure, test: ReliefTest, measure: str, on: date,
            after_days: int | None, require_functional: bool) -> bool | None:
-    seen = [o for o in proc.counted_outcomes(on)
+    counted = proc.counted_outcomes(on)
+    if not counted:
+        return None
+    # With ``after_days``, outcomes assessed sooner show no relief lasting that long: a
+    # procedure whose every outcome is too early fails rather than misses.
+    seen = [o for o in counted
             if after_days is None
             or o.assessed_on >= proc.date_of_service + timedelta(days=after_days)]
     if not seen:
-        return None
+        return False
     o = seen[0] if measure == "earliest" else seen[-1]
     return test.met_by(o) and (not require_functional or o.functional_improvement)
 
@@ -378,7 +382,8 @@ def _judge(proc: Procedure, test: ReliefTest, measure: str, on: date,
     "measure": _p(str, '"latest" (default) or "earliest" outcome'),
     "min_count": _p(int, "how many qualifying procedures are needed (default 1)"),
     "require_functional": _p(bool, "the outcome must also show functional improvement"),
-    "assessed_after_days": _p(int, "only outcomes assessed >= its DOS + N days count"),
+    "assessed_after_days": _p(int, "only outcomes assessed >= its DOS + N days count (only "
+                              "sooner ones: fails)"),
     "label": _p(str, "what the prerequisite is, for messages", True),
 })
 def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
@@ -473,8 +478,10 @@ def _cap_usage(ctx: Context, on: date, length: Span, pairing: Span | None,
     "lifted_limit": _p(int, "the cap with that fact (absent: no cap at all)"),
 })
 def _rolling_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict:
-    """At most ``limit`` in a rolling window (dates after end - length, on or before the
-    DOS), the proposed included; next eligible on the first date the count fits."""
+    """At most ``limit`` in a rolling window (dates after end - length, before the DOS),
+    the proposed included; next eligible on the first date the count fits. ``lifted_by`` is
+    an exception: attested true it raises the cap to ``lifted_limit`` (or lifts it);
+    absent or false the plain cap applies."""
     length = ctx.span(params["length"])
     limit = int(ctx.param(params["limit"]))
     scope = params.get("scope", "region")
@@ -490,20 +497,21 @@ def _rolling_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict:
         return passed(f"{counted}: {total} of at most {limit}")
     fact = params.get("lifted_by")
     effective = limit
+    note = ""
     if fact:
         lifted = params.get("lifted_limit")
-        value = ctx.fact(fact)
-        if value is True and (lifted is None or total <= lifted):
-            return passed(f"{counted}: {total}, allowed with {fact}"
-                          + (f" (at most {lifted})" if lifted is not None else ""))
-        if value is None and (lifted is None or total <= lifted):
-            return missing(f"{counted}: {total} exceeds {limit}; allowed only with {fact}, "
-                           "which is not documented")
-        if value is not False:
-            assert lifted is not None
+        if ctx.fact(fact) is True:
+            if lifted is None or total <= lifted:
+                return passed(f"{counted}: {total}, allowed with {fact}"
+                              + (f" (at most {lifted})" if lifted is not None else ""))
             effective = lifted
+            note = f" (raised by {fact})"
+        else:
+            # An exception, not a requirement: unless attested, the plain cap applies.
+            note = f" ({fact} not attested)"
     due = _cap_fits_on(ctx, length, pairing, scope, effective)
-    return wait(f"{counted}: {total} exceeds the cap of {effective}; allowed from {due}", due)
+    return wait(f"{counted}: {total} exceeds the cap of {effective}{note}; allowed from {due}",
+                due)
 
 
 def _cap_fits_on(ctx: Context, length: Span, pairing: Span | None, scope: str,
@@ -620,3 +628,24 @@ def _exemption(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """An exception of the guideline applies (its ``when`` says when); always passes and
     says so, e.g. the opposite side within the window needs no outcome or interval."""
     return passed(str(params["message"]))
+
+
+@kind("procedure_attribute", params={
+    "field": _p(str, "attribute of the proposed procedure: approach, intent, agent, "
+                "indication, laterality or device_type", True),
+    "allowed": _p(frozenset, "the values that pass (absent: any stated value passes)"),
+    "label": _p(str, "what the attribute is, for messages", True),
+})
+def _procedure_attribute(ctx: Context, params: Mapping[str, Any]) -> Verdict:
+    """An attribute of the proposed procedure the payer needs stated: absent -> missing;
+    stated but not one of ``allowed`` -> fail (e.g. an approach the payer does not cover)."""
+    name = str(params["field"])
+    value = getattr(ctx.proposed, name)
+    label = params["label"]
+    if value is None:
+        return missing(f"{name} is not given: {label}")
+    allowed = params.get("allowed")
+    if allowed is not None and value not in allowed:
+        return failed(f"{name} {value} is not covered: {label} must be "
+                      f"{' or '.join(sorted(allowed))}")
+    return passed(f"{name} {value}: {label}")
