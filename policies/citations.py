@@ -417,6 +417,23 @@ CITATIONS: dict[str, Citation] = {
         "Documentation of a pump malfunction impairing function or safety - Battery depletion",
         f"{_PUMP} — Indications for Pump Replacement",
     ),
+    # Nearest text: the guideline lists the codes it governs and sets criteria only for a
+    # trial, a permanent stimulator and a revision or removal; other procedures pass.
+    "nia.scs.not_limited": _nia(
+        "CPT Codes: 63650, 63655, 63661, 63662, 63663, 63664, 63685, 63688",
+        f"{_SCS} — Title",
+    ),
+    "nia.intrathecal_trial.spasticity": _nia(
+        "An intraspinal drug trial for the treatment of spasticity in non-terminal individuals "
+        "is appropriate when ALL the following criteria are met",
+        f"{_ESI_TRIALS} — Intraspinal Drug Trials for Chronic Intractable Pain or Spasticity",
+    ),
+    # Nearest text: the codes the guideline governs; refills and pump analyses (62367-62370,
+    # 95990, 95991) are not among them and no criteria limit them.
+    "nia.pump.not_limited": _nia(
+        "CPT Codes: 62350, 62351, 62355, 62360, 62361, 62362",
+        f"{_PUMP} — Title",
+    ),
     # ---- nia policy history (the versions) -------------------------------------------------
     # The history line reads "6 weeks 2 months": the struck-out old value followed by the new
     # one, as the text extraction left it.
@@ -579,6 +596,12 @@ CITATIONS: dict[str, Citation] = {
         COHERE_NECK,
         f"{_NECK_RFA} — General Guidelines",
     ),
+    "cohere.cyst.first_request": Citation(
+        "If this is the first request for a Cyst Aspiration and **ALL** of the following are "
+        "**TRUE**",
+        COHERE_NECK,
+        f"{_NECK_CYST} — Indications",
+    ),
     "cohere.cyst.repeat_interval": Citation(
         "Patients may receive a second Cyst Aspiration/Rupture after 3 months",
         COHERE_NECK,
@@ -625,6 +648,15 @@ CITATIONS: dict[str, Citation] = {
         "newer technology being available.",
         COHERE_MA_PUMPS,
         f"{_MA_PUMPS} — Medical Necessity Criteria — Non-Indications",
+    ),
+    # Nearest text: a refill's description in the policy's code list; the policy sets
+    # criteria only for a trial, a permanent pump and a replacement.
+    "cohere_ma.pump.not_limited": Citation(
+        "Refilling and maintenance of implantable pump or reservoir for drug delivery, spinal "
+        "(intrathecal, epidural) or brain (intraventricular), includes electronic analysis of "
+        "pump, when performed",
+        COHERE_MA_PUMPS,
+        f"{_MA_PUMPS} — Procedure Codes (CPT/HCPCS)",
     ),
     # A list item: the trial is one of the requests the indication allows.
     "cohere_ma.intrathecal_trial.criteria": Citation(

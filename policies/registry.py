@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import policies.kinds  # noqa: F401  (registers the rule kinds)
-from policies import nia
+from policies import bcbs_ma, cohere, cohere_ma, nia, nia_devices, nia_wa
 from policies.engine import KINDS, Guideline, PolicySet, Ref, Rule, UnknownPolicySet, When
 from projections.calendar import Span
 
@@ -39,7 +39,23 @@ def all_sets() -> list[PolicySet]:
 
 register(PolicySet(
     "nia", "NIA/Evolent 2024 Interventional Pain Management guidelines",
-    nia.NIA_INJECTION_GUIDELINES,
+    nia.NIA_INJECTION_GUIDELINES + nia_devices.NIA_DEVICE_GUIDELINES,
+))
+register(PolicySet(
+    "nia-wa", "NIA/Evolent 2024 guidelines tightened by the Washington State HCA limits",
+    nia.NIA_INJECTION_GUIDELINES + nia_devices.NIA_DEVICE_GUIDELINES + nia_wa.WA_GUIDELINES,
+))
+register(PolicySet(
+    "cohere", "Cohere Health Neck Pain V3.0 and Spinal Allogeneic Tissue-Based Injections V1.0",
+    cohere.COHERE_GUIDELINES,
+))
+register(PolicySet(
+    "cohere-ma", "Cohere Health Medicare Advantage Intrathecal Pain Pumps V2",
+    cohere_ma.COHERE_MA_GUIDELINES,
+))
+register(PolicySet(
+    "bcbs-ma", "Blue Cross medical policy 254, Orthopedic Applications of Stem Cell Therapy",
+    bcbs_ma.BCBS_MA_GUIDELINES,
 ))
 
 
