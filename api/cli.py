@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
 
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
     serve.set_defaults(func=_serve)
     add_projections_parser(sub)
+    add_policies_parser(sub)
     return parser
 
 

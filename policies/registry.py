@@ -4,17 +4,21 @@
 ``get(name)`` finds one (``UnknownPolicySet`` otherwise); ``check_set`` lists what is wrong
 with a definition: unknown kinds, unknown/missing/mistyped parameters, parameters out of
 range, ``Ref`` parameters some version lacks, time rules on kinds that cannot wait, rules
-without a citation.
+without a citation; ``check_sources`` that every citation's quote is in its named source file
+(when the folder of source files is at hand: ``injtrack policies check --seeds DIR``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import policies.kinds  # noqa: F401  (registers the rule kinds)
 from policies import bcbs_ma, cohere, cohere_ma, nia, nia_devices, nia_wa
+from policies.citations import find_in_source
 from policies.engine import KINDS, Guideline, PolicySet, Ref, Rule, UnknownPolicySet, When
+from policies.kinds import FACT_OPS, FactTest
 from projections.calendar import Span
 
 SETS: dict[str, PolicySet] = {}
@@ -102,6 +106,12 @@ def check_rule(guideline: Guideline, rule: Rule) -> list[str]:
             problems.append(f"{where}: parameter {name!r} is negative")
         if name == "threshold" and isinstance(value, (int, float)) and value > 100:
             problems.append(f"{where}: threshold above 100%")
+        if name in _COUNTS and isinstance(value, int) and not isinstance(value, bool) \
+                and value < 1:
+            problems.append(f"{where}: parameter {name!r} must be at least 1")
+        if isinstance(value, Span) and value.amount == 0:
+            problems.append(f"{where}: parameter {name!r} is an empty span")
+    problems.extend(_check_values(where, rule))
     if rule.time_rule and not spec.can_wait:
         problems.append(f"{where}: kind {rule.kind} cannot be a time rule")
     for name in [*_refs(rule.params), *_when_refs(rule.when), *_when_refs(rule.unless)]:
@@ -114,6 +124,56 @@ def check_rule(guideline: Guideline, rule: Rule) -> list[str]:
         problems.append(f"{where}: no citation")
     if not rule.description.strip():
         problems.append(f"{where}: no description")
+    return problems
+
+
+_COUNTS = frozenset({"limit", "lifted_limit", "min_count", "fail_at", "max_levels", "length",
+                     "days"})
+_PROPOSED_FIELDS = frozenset({"intent", "laterality", "agent", "approach", "indication",
+                              "device_type"})
+
+
+def _check_values(where: str, rule: Rule) -> list[str]:
+    """Parameter values that must come from a vocabulary: fact operators, relief measures,
+    scopes, the attribute a procedure_attribute rule reads."""
+    problems: list[str] = []
+    for test in rule.params.get("tests", ()) if rule.kind == "facts" else ():
+        if not isinstance(test, FactTest):
+            problems.append(f"{where}: tests must be FactTest, got {type(test).__name__}")
+        elif test.op not in FACT_OPS:
+            problems.append(f"{where}: unknown fact operator {test.op!r}")
+    for name, allowed in (("measure", {"latest", "earliest", "sustained"}),
+                          ("scope", {"region", "patient"})):
+        value = rule.params.get(name)
+        if value is not None and value not in allowed:
+            problems.append(f"{where}: parameter {name!r} is {value!r}, not one of "
+                            f"{', '.join(sorted(allowed))}")
+    if rule.params.get("measure") == "sustained" and "sustained" not in rule.params:
+        problems.append(f"{where}: measure sustained needs the 'sustained' span")
+    if rule.kind == "procedure_attribute" and rule.params.get("field") not in _PROPOSED_FIELDS:
+        problems.append(f"{where}: procedure_attribute cannot read "
+                        f"{rule.params.get('field')!r}")
+    return problems
+
+
+def check_sources(policy_set: PolicySet, seeds_dir: Path) -> list[str]:
+    """Every rule citation of the set whose quote is not found in its named source file
+    (whitespace-insensitive); a source file absent from ``seeds_dir`` is reported once."""
+    problems: list[str] = []
+    absent: set[str] = set()
+    for guideline in policy_set.guidelines:
+        for rule in guideline.rules:
+            c = rule.citation
+            if c is None:
+                continue  # check_set reports it
+            where = f"{guideline.id} {rule.id}"
+            if not (seeds_dir / c.source).is_file():
+                if c.source not in absent:
+                    absent.add(c.source)
+                    problems.append(f"source file {c.source} is not in {seeds_dir}: its "
+                                    "citations cannot be checked")
+            elif not find_in_source(c, seeds_dir):
+                problems.append(f"{where}: quote not found in {c.source}: {c.quote[:80]!r}")
     return problems
 
 
