@@ -9,9 +9,11 @@ one ``app.save(...)`` call, which the library commits as one transaction. A vers
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +108,15 @@ class InjectionLedger(Application[UUID]):
         super().__init__(env=env)
         self.clock = clock
         self.write_retries = write_retries
+        # The library deep-copies a cached aggregate outside the lock under which another
+        # thread fast-forwards that same object, so concurrent reads of one aggregate crash
+        # ("dictionary changed size during iteration"). Reads of one aggregate take turns.
+        self._read_locks = tuple(threading.Lock() for _ in range(64))
+        # The store serialises writes anyway (SQLite's writer lock, the PostgreSQL table
+        # lock); letting this process's threads validate and save one batch at a time stops
+        # them failing each other's optimistic version checks until the retries run out.
+        # Conflicts with other processes are still retried below.
+        self._write_lock = threading.Lock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -119,7 +130,8 @@ class InjectionLedger(Application[UUID]):
         attempt = 0
         while True:
             try:
-                return self._record_once(events)
+                with self._write_lock:
+                    return self._record_once(events)
             except IntegrityError:
                 attempt += 1
                 if attempt > self.write_retries:
@@ -351,17 +363,22 @@ class InjectionLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ reading
 
+    def _get(self, aggregate_id: UUID) -> Any:
+        """A private copy of the aggregate, or None when it has no events yet."""
+        with self._read_locks[aggregate_id.int % len(self._read_locks)]:
+            try:
+                cached = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                return None
+            return _working_copy(cached)
+
     def _ledger(self, patient_id: str) -> PatientLedger | None:
-        try:
-            return self.repository.get(patient_ledger_id(patient_id))
-        except AggregateNotFoundError:
-            return None
+        ledger: PatientLedger | None = self._get(patient_ledger_id(patient_id))
+        return ledger
 
     def _region(self, patient_id: str, region: Region) -> PatientRegion | None:
-        try:
-            return self.repository.get(patient_region_id(patient_id, region))
-        except AggregateNotFoundError:
-            return None
+        stream: PatientRegion | None = self._get(patient_region_id(patient_id, region))
+        return stream
 
     def patient_events(
         self, patient_id: str, as_of: datetime | None = None,
@@ -388,6 +405,21 @@ class InjectionLedger(Application[UUID]):
             if isinstance(event, PatientLedger.EventsAccepted):
                 order.extend(entry.event_id for entry in event.entries)
         return order
+
+
+def _working_copy(aggregate: Aggregate) -> Aggregate:
+    """A copy of a cached aggregate that events may be triggered on without touching the
+    cache. Ours hold only immutable values (str, dates, frozen dataclasses) in flat dicts,
+    sets and lists, so copying the containers is a full copy; the library's generic deepcopy
+    rebuilt every ledger entry and made each batch O(patient history) in Python objects."""
+    if not isinstance(aggregate, (PatientLedger, PatientRegion)):
+        return copy.deepcopy(aggregate)
+    clone = object.__new__(type(aggregate))
+    clone.__dict__.update({
+        name: copy.copy(value) if isinstance(value, (dict, set, list)) else value
+        for name, value in vars(aggregate).items()
+    })
+    return clone
 
 
 class _Invalid(Exception):
