@@ -5,7 +5,7 @@ Pumps V2 (2024-06-10).
   whose latest outcome meets 50%; for indication cancer_pain the policy asks only "adequate
   pain relief": the trial's latest outcome shows some relief (pain_relief_percent > 0 or
   functional improvement).
-- pump replacement (62360-62362, intent ``replacement``): ``device_reason`` malfunction,
+- pump replacement (intent ``replacement``): ``device_reason`` malfunction,
   battery_depletion, recall or impending_failure; newer_technology fails with the policy's
   own non-indication.
 - intrathecal trial: allowed on the initial criteria (``initial_criteria_met``).
@@ -20,6 +20,7 @@ from datetime import date
 from policies.citations import COHERE_MA_PUMPS
 from policies.engine import Guideline, GuidelineVersion, Rule, When
 from policies.kinds import FactTest
+from policies.nia_devices import not_limited
 
 PUMP_DEVICES = frozenset({"62360", "62361", "62362"})
 REPLACEMENT_REASONS = frozenset({"malfunction", "battery_depletion", "recall",
@@ -27,7 +28,8 @@ REPLACEMENT_REASONS = frozenset({"malfunction", "battery_depletion", "recall",
 CANCER = frozenset({"cancer_pain"})
 TRIAL = When(indication_in=frozenset({"intrathecal_trial"}))
 IMPLANT = When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant"}))
-REPLACEMENT = When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"replacement"}))
+REPLACEMENT = When(intent_in=frozenset({"replacement"}),
+                   indication_not_in=frozenset({"intrathecal_trial"}))
 
 _TRIAL_PARAMS = {"family": "intrathecal_trial", "scope": "patient",
                  "label": "intrathecal trial"}
@@ -69,15 +71,15 @@ INTRATHECAL_PUMPS = Guideline(
              {"tests": (FactTest("device_reason", "not_in", frozenset({"newer_technology"}),
                                  "a reason other than newer technology being available"),)},
              when=REPLACEMENT),
-        Rule("cohere_ma.pump.not_limited", "exemption",
-             "Pump procedures other than implanting or replacing the pump (refills, analyses, "
-             "catheters) have no criteria in the policy.",
-             {"message": "not the implantation or replacement of a pump or reservoir "
-                         "(62360-62362): the policy sets no criteria for it (checked: implant "
-                         "after trial, replacement reasons)"},
-             when=When(indication_not_in=frozenset({"intrathecal_trial"})),
-             unless=When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant", "replacement"}))),
+        *not_limited(
+            "cohere_ma.pump.not_limited",
+            "Pump procedures other than implanting a pump or reservoir (62360-62362) or "
+            "replacing one (refills, analyses, catheters) have no criteria in the policy.",
+            "the policy sets no criteria for it (checked: implant after trial, replacement "
+            "reasons)",
+            When(indication_not_in=frozenset({"intrathecal_trial"}))),
     ),
 )
+
 
 COHERE_MA_GUIDELINES: tuple[Guideline, ...] = (INTRATHECAL_PUMPS,)

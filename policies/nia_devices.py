@@ -12,7 +12,7 @@ Devices follow trial-then-permanent and replacement rules rather than yearly cap
   must be false.
 - pump implant (62360-62362, intent ``implant``): a prior intrathecal trial of the patient
   whose latest outcome meets 50%.
-- pump replacement (62360-62362, intent ``replacement``): ``device_reason`` malfunction or
+- pump replacement (intent ``replacement``): ``device_reason`` malfunction or
   battery_depletion.
 - anything else of these families (a refill, an analysis, a catheter, a generator change) is
   eligible; an ``exemption`` reason says what was checked.
@@ -21,6 +21,8 @@ Nothing here is code beyond building tuples: the evaluators live in :mod:`polici
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from policies.citations import NIA
 from policies.engine import Guideline, GuidelineVersion, Rule, When
@@ -97,7 +99,26 @@ INTRATHECAL_TRIAL = Guideline(
 # ----------------------------------------------------------------------------- NIA_CG_310
 
 _IMPLANT = When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant"}))
-_REPLACEMENT = When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"replacement"}))
+
+
+def not_limited(rule_id: str, description: str, checked: str,
+                when: When | None = None) -> tuple[Rule, Rule]:
+    """The exemption reasons of a pump guideline: what neither the implant rule (62360-62362,
+    intent implant) nor the replacement rule (intent replacement) covers passes, saying
+    what was checked."""
+    other = Rule(rule_id, "exemption", description,
+                 {"message": f"neither a pump implant nor a replacement: {checked}"},
+                 when=when or When(),
+                 unless=When(intent_in=frozenset({"implant", "replacement"})))
+    catheter = Rule(rule_id, "exemption", description,
+                    {"message": f"not the implantation of a pump or reservoir (62360-62362): "
+                                f"{checked}"},
+                    when=replace(when or When(), intent_in=frozenset({"implant"})),
+                    unless=When(cpt_in=PUMP_DEVICES))
+    return other, catheter
+
+
+_REPLACEMENT = When(intent_in=frozenset({"replacement"}))
 
 PUMP = Guideline(
     id="NIA_CG_310", title="Implantable Infusion Pump Insertion", source=NIA,
@@ -115,14 +136,14 @@ PUMP = Guideline(
              {"tests": (FactTest("device_reason", "in", PUMP_REPLACEMENT_REASONS,
                                  "a pump malfunction or battery depletion"),)},
              when=_REPLACEMENT),
-        Rule("nia.pump.not_limited", "exemption",
-             "Pump procedures other than implanting or replacing the pump or reservoir "
-             "(62360-62362), e.g. refills and analyses, have no criteria in the guideline.",
-             {"message": "not the implantation or replacement of a pump or reservoir "
-                         "(62360-62362): NIA_CG_310 sets no criteria for it (checked: implant "
-                         "after trial, replacement reasons)"},
-             unless=When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant", "replacement"}))),
+        *not_limited(
+            "nia.pump.not_limited",
+            "Pump procedures other than implanting a pump or reservoir (62360-62362) or "
+            "replacing one, e.g. refills and analyses, have no criteria in the guideline.",
+            "NIA_CG_310 sets no criteria for it (checked: implant after trial, replacement "
+            "reasons)"),
     ),
 )
+
 
 NIA_DEVICE_GUIDELINES: tuple[Guideline, ...] = (SCS, INTRATHECAL_TRIAL, PUMP)

@@ -21,7 +21,7 @@ under ``policy.also``, and its reasons carry ``nia.*`` and ``wa.*`` rules side b
 
 from __future__ import annotations
 
-from policies.citations import NIA
+from policies.citations import CITATIONS, NIA
 from policies.engine import Guideline, GuidelineVersion, Rule, When
 from projections.calendar import months
 
@@ -39,9 +39,9 @@ def _chronic_therapeutic(codes: frozenset[str]) -> When:
     return When(cpt_in=codes, intent_in=THERAPEUTIC, indication_not_in=ACUTE)
 
 
-def _diagnostic_blocks(rule_id: str, region: str, threshold: int) -> Rule:
+def _diagnostic_blocks(region: str, threshold: int, citation: str) -> Rule:
     return Rule(
-        rule_id, "prior_procedure",
+        "wa.rfa.diagnostic_blocks", "prior_procedure",
         f"The first {region} neurotomy of an episode needs two prior diagnostic medial branch "
         f"blocks in the region, each with at least {threshold}% pain relief (pain relief "
         "alone, first outcome).",
@@ -49,6 +49,7 @@ def _diagnostic_blocks(rule_id: str, region: str, threshold: int) -> Rule:
          "threshold": threshold, "functional_counts": False, "min_count": 2,
          "label": f"diagnostic facet block in the {region} region"},
         when=When(cpt_in=RFA_CODES, region_in=frozenset({region}), new_episode=True),
+        citation_override=CITATIONS[citation],
     )
 
 
@@ -120,16 +121,18 @@ WA_HCA = Guideline(
              "Cervical facet neurotomy is limited to C3-C4 through C6-C7.",
              {"allowed_levels": CERVICAL_RFA_LEVELS},
              when=When(cpt_in=RFA_CODES, region_in=frozenset({"cervical"}))),
-        Rule("wa.rfa.cervical_one_joint", "levels_limit",
+        # One reason for the cervical limits (range and count), quoting each sentence.
+        Rule("wa.rfa.cervical_levels", "levels_limit",
              "One cervical joint per intervention.",
              {"max_levels": 1},
-             when=When(cpt_in=RFA_CODES, region_in=frozenset({"cervical"}))),
+             when=When(cpt_in=RFA_CODES, region_in=frozenset({"cervical"})),
+             citation_override=CITATIONS["wa.rfa.cervical_one_joint"]),
         Rule("wa.rfa.lumbar_levels", "levels_limit",
              "One or two lumbar joints (levels) per intervention.",
              {"max_levels": 2},
              when=When(cpt_in=RFA_CODES, region_in=frozenset({"lumbar"}))),
-        _diagnostic_blocks("wa.rfa.diagnostic_blocks", "lumbar", 80),
-        _diagnostic_blocks("wa.rfa.diagnostic_blocks_cervical", "cervical", 100),
+        _diagnostic_blocks("lumbar", 80, "wa.rfa.diagnostic_blocks"),
+        _diagnostic_blocks("cervical", 100, "wa.rfa.diagnostic_blocks_cervical"),
         Rule("wa.rfa.repeat_sustained", "previous_relief",
              "A further neurotomy needs clinically significant improvement (30% relief or "
              "functional improvement) from the previous one for six months.",

@@ -332,3 +332,18 @@ def test_pump_analysis_codes_are_never_limited(desk: Desk) -> None:
 
 def test_a_stem_cell_injection_has_no_guideline_under_nia(desk: Desk) -> None:
     desk.ask("nia", "2026-02-02", ["0627T"]).assert_no_guideline("nia", "0627T")
+
+
+def test_a_catheter_implant_or_a_pump_removal_is_eligible_saying_what_was_checked(
+    desk: Desk,
+) -> None:
+    for code, intent in (("62350", "implant"), ("62365", "removal"), ("62355", "removal")):
+        answer = desk.ask("nia", "2026-02-02", [code], intent=intent)
+        assert answer.decision == "eligible", (code, answer)
+        assert answer.rules() == {"nia.pump.not_limited"}, answer
+
+
+def test_replacing_any_part_of_a_pump_needs_a_listed_reason(desk: Desk) -> None:
+    answer = desk.ask("nia", "2026-02-02", ["62350"], intent="replacement",
+                      clinical={"device_reason": "patient_demand"})
+    assert answer.status_of("nia.pump.replacement_reasons") == "fail", answer

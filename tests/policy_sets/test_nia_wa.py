@@ -295,7 +295,8 @@ def test_cervical_neurotomy_of_two_levels_in_one_procedure_is_not_covered(desk: 
     diagnostic_blocks(desk, "cervical", (100, 100), level="C3-C4")
     answer = ask_rfa(desk, "2026-02-02", "cervical", ["64633", "64634"], ["C3-C4", "C4-C5"])
     assert answer.decision == "not_eligible", answer
-    assert answer.rules("fail") & {"wa.rfa.cervical_levels", "wa.rfa.cervical_one_joint"}
+    assert answer.status_of("wa.rfa.cervical_levels") == "fail"
+    assert "at most 1" in answer.reason("wa.rfa.cervical_levels")["message"]
 
 
 def test_lumbar_neurotomy_of_two_levels_is_allowed_and_of_three_is_not(desk: Desk) -> None:
@@ -354,8 +355,8 @@ def test_a_cervical_neurotomy_needs_100_percent_relief_from_both_blocks(desk: De
     diagnostic_blocks(desk, "cervical", (100, 99), level="C4-C5")
     answer = ask_rfa(desk, "2026-02-02", "cervical", ["64633"], ["C4-C5"])
     assert answer.decision == "not_eligible", answer
-    assert answer.rules("fail") & {"wa.rfa.diagnostic_blocks",
-                                   "wa.rfa.diagnostic_blocks_cervical"}
+    assert answer.rules("fail") == {"wa.rfa.diagnostic_blocks"}
+    assert "100%" in answer.reason("wa.rfa.diagnostic_blocks")["citation"]
 
 
 def repeat_history(desk: Desk, *outcomes: tuple[str, float]) -> None:
