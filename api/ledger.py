@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -47,6 +47,7 @@ from domain.events import (
 from domain.transcodings import register_all
 
 Clock = Callable[[], datetime]
+_T = TypeVar("_T")
 ClientEvent = (
     ProcedurePerformedIn | OutcomeReportedIn | SurgeryPerformedIn | PathologyDiagnosedIn
     | EventVoidedIn
@@ -127,11 +128,17 @@ class InjectionLedger(Application[UUID]):
     def record_batch(self, events: Sequence[ClientEvent]) -> list[IngestResult]:
         """Validate and store a batch, all or nothing. Raises :class:`InvalidInput` (422),
         :class:`EventIdConflict` (409) or :class:`WriteContention` (503)."""
+        return self._retrying(lambda: self._record_once(events))
+
+    def _retrying(self, attempt_once: Callable[[], _T]) -> _T:
+        """Run one validate-and-save attempt under this process's write lock, re-running it
+        on the library's version conflict (another process wrote the same aggregates first)
+        until ``write_retries`` is spent; then :class:`WriteContention` (503, retryable)."""
         attempt = 0
         while True:
             try:
                 with self._write_lock:
-                    return self._record_once(events)
+                    return attempt_once()
             except IntegrityError:
                 attempt += 1
                 if attempt > self.write_retries:
@@ -303,43 +310,40 @@ class InjectionLedger(Application[UUID]):
         """Store an authorization request and its decision together, once per
         ``authorization_id``. Returns False when that id was already recorded (nothing is
         written). Retries version conflicts like :meth:`record_batch`."""
+        return self._retrying(
+            lambda: self._record_authorization_once(patient_id, region, requested, decided)
+        )
+
+    def _record_authorization_once(
+        self, patient_id: str, region: Region, requested: dict[str, Any],
+        decided: dict[str, Any],
+    ) -> bool:
         authorization_id = requested["authorization_id"]
-        attempt = 0
-        while True:
-            ledger = self._ledger(patient_id)
-            if ledger is not None and self.authorization_key(authorization_id) in ledger.entries:
-                return False
-            recorded_at = self.clock()
-            ledger = ledger or PatientLedger.open(patient_id, recorded_at)
-            stream = self._region(patient_id, region) or PatientRegion.open(
-                patient_id, region, recorded_at
-            )
-            req_fields = {"event_id": self.authorization_key(authorization_id),
-                          "fingerprint": fingerprint(requested.get("request", {}))} | requested
-            dec_fields = {"event_id": self.authorization_key(authorization_id) + "/decision",
-                          "fingerprint": req_fields["fingerprint"]} | decided
-            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
-            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
-            ledger.accept(
-                [
-                    LedgerEntry(req_fields["event_id"], "authorization_requested",
-                                region.value, req_fields["fingerprint"]),
-                    LedgerEntry(dec_fields["event_id"], "authorization_decided",
-                                region.value, dec_fields["fingerprint"]),
-                ],
-                recorded_at,
-            )
-            try:
-                self.save(ledger, stream)
-            except IntegrityError:
-                attempt += 1
-                if attempt > self.write_retries:
-                    raise WriteContention(
-                        "concurrent writes kept conflicting; retry the request"
-                    ) from None
-                time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
-                continue
-            return True
+        ledger = self._ledger(patient_id)
+        if ledger is not None and self.authorization_key(authorization_id) in ledger.entries:
+            return False
+        recorded_at = self.clock()
+        ledger = ledger or PatientLedger.open(patient_id, recorded_at)
+        stream = self._region(patient_id, region) or PatientRegion.open(
+            patient_id, region, recorded_at
+        )
+        req_fields = {"event_id": self.authorization_key(authorization_id),
+                      "fingerprint": fingerprint(requested.get("request", {}))} | requested
+        dec_fields = {"event_id": self.authorization_key(authorization_id) + "/decision",
+                      "fingerprint": req_fields["fingerprint"]} | decided
+        stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
+        stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+        ledger.accept(
+            [
+                LedgerEntry(req_fields["event_id"], "authorization_requested",
+                            region.value, req_fields["fingerprint"]),
+                LedgerEntry(dec_fields["event_id"], "authorization_decided",
+                            region.value, dec_fields["fingerprint"]),
+            ],
+            recorded_at,
+        )
+        self.save(ledger, stream)
+        return True
 
     @staticmethod
     def authorization_key(authorization_id: str) -> str:
