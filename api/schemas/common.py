@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.catalog import Region
+from domain.vocabulary import Agent, Approach, Indication, Intent, Laterality
 
 PatientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 EventId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -20,3 +24,19 @@ class StrictModel(BaseModel):
 class CodeIn(StrictModel):
     cpt: Annotated[str, Field(min_length=1, max_length=16)]
     units: Annotated[int, Field(ge=1, le=100)] = 1
+
+
+class ProcedureFields(StrictModel):
+    """What describes a procedure, performed or proposed: the same fields in
+    ``procedure_performed`` events and in eligibility requests."""
+
+    date_of_service: date
+    region: Region
+    codes: Annotated[list[CodeIn], Field(min_length=1, max_length=20)]
+    laterality: Laterality | None = None
+    levels: Annotated[list[Level], Field(max_length=12)] = []
+    intent: Intent = Intent.THERAPEUTIC
+    agent: Agent | None = None
+    indication: Indication | None = None
+    approach: Approach | None = None
+    device_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None

@@ -8,27 +8,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import CodeIn, Level, PatientId, StrictModel
-from domain.catalog import Region
-from domain.vocabulary import Agent, Approach, DeviceReason, Indication, Intent, Laterality
+from api.schemas.common import PatientId, ProcedureFields, StrictModel
+from domain.vocabulary import DeviceReason
 
 PolicySetName = Annotated[str, Field(min_length=1, max_length=64)]
 AuthorizationId = Annotated[str, Field(min_length=1, max_length=128)]
 
 
-class ProposedProcedureIn(StrictModel):
+class ProposedProcedureIn(ProcedureFields):
     """The procedure to decide."""
-
-    date_of_service: date
-    region: Region
-    codes: Annotated[list[CodeIn], Field(min_length=1, max_length=20)]
-    laterality: Laterality | None = None
-    levels: Annotated[list[Level], Field(max_length=12)] = []
-    intent: Intent = Intent.THERAPEUTIC
-    agent: Agent | None = None
-    approach: Approach | None = None
-    indication: Indication | None = None
-    device_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
 class ClinicalIn(StrictModel):

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import CodeIn, EventId, Level, PatientId, StrictModel
+from api.schemas.common import EventId, Level, PatientId, ProcedureFields, StrictModel
 from domain.catalog import Region
-from domain.vocabulary import Agent, Approach, Indication, Intent, Laterality, SurgeryKind
+from domain.vocabulary import SurgeryKind
 
 
 class _EventIn(StrictModel):
@@ -17,18 +17,8 @@ class _EventIn(StrictModel):
     patient_id: PatientId
 
 
-class ProcedurePerformedIn(_EventIn):
+class ProcedurePerformedIn(_EventIn, ProcedureFields):
     type: Literal["procedure_performed"]
-    date_of_service: date
-    region: Region
-    codes: Annotated[list[CodeIn], Field(min_length=1, max_length=20)]
-    laterality: Laterality | None = None
-    levels: Annotated[list[Level], Field(max_length=12)] = []
-    intent: Intent = Intent.THERAPEUTIC
-    agent: Agent | None = None
-    indication: Indication | None = None
-    approach: Approach | None = None
-    device_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     authorization_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
 
 
