@@ -29,6 +29,7 @@ source and the application's mapper.
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -188,8 +189,9 @@ class ReadModel(TrackingRecorder):
             c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = "
                       f"{self.dialect.param}", (application_name,))
 
+    @abstractmethod
     def tracking_table(self) -> str:
-        raise NotImplementedError
+        """The qualified name of the library's tracking table in this dialect."""
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
