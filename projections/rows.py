@@ -100,6 +100,11 @@ def authorization_rows(state: PatientState) -> list[AuthorizationRow]:
     ]
 
 
+def report_pairing(fam: FamilyState, window: Span = REPORT_PAIRING_WINDOW) -> Pairing:
+    """Bilateral pairs as reports count them: facet and rfa pair, other families never."""
+    return fam.pairing(window) if fam.family in PAIRED_FAMILIES else Pairing({})
+
+
 def _outcomes(proc: Procedure) -> list[dict[str, Any]]:
     return [
         {"event_id": o.event_id, "assessed_on": o.assessed_on.isoformat(),
@@ -113,12 +118,11 @@ def _family_rows(
     patient_id: str, fam: FamilyState, authorizations: list[AuthorizationRow],
     pairing_window: Span,
 ) -> list[ProcedureRow]:
-    pairing = (fam.pairing(pairing_window) if fam.family in PAIRED_FAMILIES
-               else Pairing({}))
+    pairing = report_pairing(fam, pairing_window)
     rows: list[ProcedureRow] = []
     for proc in fam.procedures:
         dos = proc.date_of_service
-        episode = fam.episodes[fam.episode_of[proc.event_id] - 1]
+        episode = fam.episode_for(proc)
         first_year_end = episode.first_year_end
         in_6 = fam.in_window(dos, SIX_MONTHS)
         in_12 = fam.in_window(dos, TWELVE_MONTHS)
@@ -134,7 +138,7 @@ def _family_rows(
             laterality=proc.laterality, levels=list(proc.levels),
             episode_number=episode.number, episode_start=episode.start.isoformat(),
             episode_reason=episode.reason.value, position=fam.position_of[proc.event_id],
-            first_year=dos < first_year_end,
+            first_year=fam.in_first_year(proc),
             first_year_count=sum(1 for p in episode.procedures
                                  if p.date_of_service <= dos
                                  and p.date_of_service < first_year_end),

@@ -160,6 +160,12 @@ class Placement:
     def first_year(self) -> bool:
         return self.on < FIRST_YEAR.after(self.episode_start)
 
+    @property
+    def first_year_count(self) -> int:
+        """Prior procedures of this episode dated in its first year of treatment."""
+        end = FIRST_YEAR.after(self.episode_start)
+        return sum(1 for p in self.prior_in_episode if p.date_of_service < end)
+
 
 @dataclass(frozen=True, slots=True)
 class Pairing:
@@ -262,9 +268,15 @@ class FamilyState:
 
     def first_year_count(self, on: date) -> int:
         """Procedures of the episode of ``on`` dated before ``on`` and in its first year."""
-        place = self.placement(on)
-        end = FIRST_YEAR.after(place.episode_start)
-        return sum(1 for p in place.prior_in_episode if p.date_of_service < end)
+        return self.placement(on).first_year_count
+
+    def episode_for(self, procedure: Procedure) -> Episode:
+        """The episode a recorded procedure of this family belongs to."""
+        return self.episodes[self.episode_of[procedure.event_id] - 1]
+
+    def in_first_year(self, procedure: Procedure) -> bool:
+        """Whether a recorded procedure falls in the first year of its episode."""
+        return procedure.date_of_service < self.episode_for(procedure).first_year_end
 
     # -- bilateral pairs
 

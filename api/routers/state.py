@@ -25,8 +25,8 @@ from api.schemas.state import (
     ReliefSummaryOut,
 )
 from projections.relief import ReliefTest
-from projections.rows import PAIRED_FAMILIES, REPORT_PAIRING_WINDOW, SIX_MONTHS, TWELVE_MONTHS
-from projections.state import FamilyState, Outcome, Pairing, Procedure, fold
+from projections.rows import SIX_MONTHS, TWELVE_MONTHS, report_pairing
+from projections.state import FamilyState, Outcome, Procedure, fold
 
 router = APIRouter(prefix="/v1", tags=["state"])
 
@@ -42,12 +42,11 @@ def _outcome(o: Outcome | None) -> OutcomeOut | None:
 
 
 def _procedure(fam: FamilyState, p: Procedure) -> ProcedureOut:
-    number = fam.episode_of[p.event_id]
     return ProcedureOut(
         event_id=p.event_id, date_of_service=p.date_of_service, primary_cpt=p.primary_cpt,
-        laterality=p.laterality, levels=list(p.levels), episode_number=number,
-        position=fam.position_of[p.event_id],
-        first_year=p.date_of_service < fam.episodes[number - 1].first_year_end,
+        laterality=p.laterality, levels=list(p.levels),
+        episode_number=fam.episode_of[p.event_id], position=fam.position_of[p.event_id],
+        first_year=fam.in_first_year(p),
     )
 
 
@@ -67,8 +66,7 @@ def family_state(fam: FamilyState, on: date) -> FamilyStateOut | None:
     shown = [p for p in fam.procedures if p.date_of_service <= on]
     if not shown:
         return None
-    pairing = fam.pairing(REPORT_PAIRING_WINDOW) if fam.family in PAIRED_FAMILIES \
-        else Pairing({})
+    pairing = report_pairing(fam)
     in_6 = fam.in_window(on, SIX_MONTHS)
     in_12 = fam.in_window(on, TWELVE_MONTHS)
     episodes = [
@@ -88,7 +86,7 @@ def family_state(fam: FamilyState, on: date) -> FamilyStateOut | None:
         next=NextPlacementOut(
             episode_number=place.episode_number, new_episode=place.new_episode,
             reason=place.reason.value, position=place.position,
-            first_year=place.first_year, first_year_count=fam.first_year_count(on),
+            first_year=place.first_year, first_year_count=place.first_year_count,
         ),
     )
 
