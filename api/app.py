@@ -15,8 +15,9 @@ from api.settings import Settings
 
 
 def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
-    return InjectionLedger(env=settings.library_env(), clock=clock,
-                           write_retries=settings.write_retries)
+    return InjectionLedger(
+        env=settings.library_env(), clock=clock, write_retries=settings.write_retries
+    )
 
 
 def create_app(

@@ -114,9 +114,11 @@ def _validation_message(err: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "unknown field"
     if kind == "union_tag_invalid":
-        return f"unknown event type {err.get('input', {}).get('type')!r}" if isinstance(
-            err.get("input"), dict
-        ) else "unknown event type"
+        return (
+            f"unknown event type {err.get('input', {}).get('type')!r}"
+            if isinstance(err.get("input"), dict)
+            else "unknown event type"
+        )
     if kind == "union_tag_not_found":
         return "missing event type"
     return str(err.get("msg", "invalid"))

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -49,7 +49,10 @@ from domain.transcodings import register_all
 Clock = Callable[[], datetime]
 _T = TypeVar("_T")
 ClientEvent = (
-    ProcedurePerformedIn | OutcomeReportedIn | SurgeryPerformedIn | PathologyDiagnosedIn
+    ProcedurePerformedIn
+    | OutcomeReportedIn
+    | SurgeryPerformedIn
+    | PathologyDiagnosedIn
     | EventVoidedIn
 )
 
@@ -58,7 +61,7 @@ FUTURE_GRACE = timedelta(days=1)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def fingerprint(payload: dict[str, Any]) -> str:
@@ -104,8 +107,9 @@ class InjectionLedger(Application[UUID]):
 
     name = "InjectionLedger"
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Clock = utc_now,
-                 write_retries: int = 20) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, clock: Clock = utc_now, write_retries: int = 20
+    ) -> None:
         super().__init__(env=env)
         self.clock = clock
         self.write_retries = write_retries
@@ -149,7 +153,7 @@ class InjectionLedger(Application[UUID]):
                 time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
     def _record_once(self, events: Sequence[ClientEvent]) -> list[IngestResult]:
-        today = self.clock().astimezone(timezone.utc).date()
+        today = self.clock().astimezone(UTC).date()
         latest_allowed = today + FUTURE_GRACE
         work: dict[str, _PatientWork] = {}
         errors: list[FieldError] = []
@@ -167,12 +171,15 @@ class InjectionLedger(Application[UUID]):
                 if existing.fingerprint == print_:
                     results.append(IngestResult(event.event_id, "duplicate"))
                 else:
-                    conflicts.append(FieldError(
-                        "event_id",
-                        f"event_id {event.event_id!r} already names an event of this patient "
-                        "with different content",
-                        index, event.event_id,
-                    ))
+                    conflicts.append(
+                        FieldError(
+                            "event_id",
+                            f"event_id {event.event_id!r} already names an event of this patient "
+                            "with different content",
+                            index,
+                            event.event_id,
+                        )
+                    )
                 continue
             try:
                 region, event_class, fields_, entry = self._validate(
@@ -236,8 +243,13 @@ class InjectionLedger(Application[UUID]):
                 "device_type": event.device_type,
                 "authorization_id": event.authorization_id,
             }
-            entry = LedgerEntry(event.event_id, event.type, event.region.value, print_,
-                                date_of_service=event.date_of_service)
+            entry = LedgerEntry(
+                event.event_id,
+                event.type,
+                event.region.value,
+                print_,
+                date_of_service=event.date_of_service,
+            )
             return event.region.value, PatientRegion.ProcedurePerformed, fields_, entry
         if isinstance(event, OutcomeReportedIn):
             _not_future("assessed_on", event.assessed_on, latest_allowed)
@@ -296,8 +308,9 @@ class InjectionLedger(Application[UUID]):
                 f"{event.voided_event_id!r} is already voided by {earlier!r}",
             )
         fields_ = base | {"voided_event_id": event.voided_event_id, "reason": event.reason}
-        entry = LedgerEntry(event.event_id, event.type, target.region, print_,
-                            voided_event_id=event.voided_event_id)
+        entry = LedgerEntry(
+            event.event_id, event.type, target.region, print_, voided_event_id=event.voided_event_id
+        )
         return target.region, PatientRegion.EventVoided, fields_, entry
 
     def record_authorization(
@@ -315,7 +328,10 @@ class InjectionLedger(Application[UUID]):
         )
 
     def _record_authorization_once(
-        self, patient_id: str, region: Region, requested: dict[str, Any],
+        self,
+        patient_id: str,
+        region: Region,
+        requested: dict[str, Any],
         decided: dict[str, Any],
     ) -> bool:
         authorization_id = requested["authorization_id"]
@@ -327,18 +343,30 @@ class InjectionLedger(Application[UUID]):
         stream = self._region(patient_id, region) or PatientRegion.open(
             patient_id, region, recorded_at
         )
-        req_fields = {"event_id": self.authorization_key(authorization_id),
-                      "fingerprint": fingerprint(requested.get("request", {}))} | requested
-        dec_fields = {"event_id": self.authorization_key(authorization_id) + "/decision",
-                      "fingerprint": req_fields["fingerprint"]} | decided
+        req_fields = {
+            "event_id": self.authorization_key(authorization_id),
+            "fingerprint": fingerprint(requested.get("request", {})),
+        } | requested
+        dec_fields = {
+            "event_id": self.authorization_key(authorization_id) + "/decision",
+            "fingerprint": req_fields["fingerprint"],
+        } | decided
         stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
         stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
         ledger.accept(
             [
-                LedgerEntry(req_fields["event_id"], "authorization_requested",
-                            region.value, req_fields["fingerprint"]),
-                LedgerEntry(dec_fields["event_id"], "authorization_decided",
-                            region.value, dec_fields["fingerprint"]),
+                LedgerEntry(
+                    req_fields["event_id"],
+                    "authorization_requested",
+                    region.value,
+                    req_fields["fingerprint"],
+                ),
+                LedgerEntry(
+                    dec_fields["event_id"],
+                    "authorization_decided",
+                    region.value,
+                    dec_fields["fingerprint"],
+                ),
             ],
             recorded_at,
         )
@@ -360,8 +388,10 @@ class InjectionLedger(Application[UUID]):
             return None
         region = ledger.entries[key].region
         for event in self.events.get(patient_region_id(patient_id, region)):
-            if (isinstance(event, PatientRegion.AuthorizationDecided)
-                    and event.authorization_id == authorization_id):
+            if (
+                isinstance(event, PatientRegion.AuthorizationDecided)
+                and event.authorization_id == authorization_id
+            ):
                 return event
         return None
 
@@ -385,7 +415,9 @@ class InjectionLedger(Application[UUID]):
         return stream
 
     def patient_events(
-        self, patient_id: str, as_of: datetime | None = None,
+        self,
+        patient_id: str,
+        as_of: datetime | None = None,
         regions: Iterable[Region] = REGIONS,
     ) -> list[RecordedEvent]:
         """Every region event of the patient (all regions unless narrowed), as known at
@@ -419,10 +451,12 @@ def _working_copy(aggregate: Aggregate) -> Aggregate:
     if not isinstance(aggregate, (PatientLedger, PatientRegion)):
         return copy.deepcopy(aggregate)
     clone = object.__new__(type(aggregate))
-    clone.__dict__.update({
-        name: copy.copy(value) if isinstance(value, (dict, set, list)) else value
-        for name, value in vars(aggregate).items()
-    })
+    clone.__dict__.update(
+        {
+            name: copy.copy(value) if isinstance(value, (dict, set, list)) else value
+            for name, value in vars(aggregate).items()
+        }
+    )
     return clone
 
 

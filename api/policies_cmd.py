@@ -34,8 +34,9 @@ def _check(args: argparse.Namespace) -> int:
     problems = [f"{problem} (in {', '.join(names)})" for problem, names in found.items()]
     rules = len({id(r) for s in sets for g in s.guidelines for r in g.rules})
     guidelines = len({id(g) for s in sets for g in s.guidelines})
-    scope = (f"{len(sets)} policy sets, {guidelines} guidelines, {rules} rules"
-             + (f", citations against {seeds}" if seeds is not None else ""))
+    scope = f"{len(sets)} policy sets, {guidelines} guidelines, {rules} rules" + (
+        f", citations against {seeds}" if seeds is not None else ""
+    )
     if problems:
         print(f"policies check: {len(problems)} problem(s) in {scope}:", file=sys.stderr)
         for problem in problems:
@@ -50,8 +51,11 @@ def add_policies_parser(sub: Any) -> None:
     policies = sub.add_parser("policies", help="the payer policy definitions")
     actions = policies.add_subparsers(dest="policies_command", required=True)
     check = actions.add_parser(
-        "check", help="validate every policy definition (and, with --seeds, its citations)")
-    check.add_argument("--seeds", metavar="DIR",
-                       help="folder of the source guidelines; every citation must be found in "
-                            "its named file")
+        "check", help="validate every policy definition (and, with --seeds, its citations)"
+    )
+    check.add_argument(
+        "--seeds",
+        metavar="DIR",
+        help="folder of the source guidelines; every citation must be found in its named file",
+    )
     check.set_defaults(func=_check)

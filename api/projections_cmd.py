@@ -57,19 +57,26 @@ def opened(settings: Settings) -> Iterator[tuple[Any, ReadModel]]:
         ledger.close()
 
 
-def run_catch_up(ledger: Any, view: ReadModel, *, page_size: int = DEFAULT_PAGE_SIZE,
-                 progress: bool = False, on_page: Callable[[PageResult], None] | None = None
-                 ) -> int:
+def run_catch_up(
+    ledger: Any,
+    view: ReadModel,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    progress: bool = False,
+    on_page: Callable[[PageResult], None] | None = None,
+) -> int:
     """Bring the view up to the store's current end, optionally with a tqdm bar."""
     if not progress:
-        return catch_up(view, ledger.recorder, ledger.mapper, ledger.name,
-                        page_size=page_size, on_page=on_page)
+        return catch_up(
+            view, ledger.recorder, ledger.mapper, ledger.name, page_size=page_size, on_page=on_page
+        )
     from tqdm import tqdm
 
     start = view.max_tracking_id(ledger.name) or 0
     end = ledger.recorder.max_notification_id() or 0
-    with tqdm(total=max(0, end - start), unit="ev", desc="read model",
-              file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(
+        total=max(0, end - start), unit="ev", desc="read model", file=sys.stderr, dynamic_ncols=True
+    ) as bar:
         last = [start]
 
         def advance(result: PageResult) -> None:
@@ -78,8 +85,9 @@ def run_catch_up(ledger: Any, view: ReadModel, *, page_size: int = DEFAULT_PAGE_
             if on_page is not None:
                 on_page(result)
 
-        return catch_up(view, ledger.recorder, ledger.mapper, ledger.name,
-                        page_size=page_size, on_page=advance)
+        return catch_up(
+            view, ledger.recorder, ledger.mapper, ledger.name, page_size=page_size, on_page=advance
+        )
 
 
 def format_status(status: ViewStatus) -> str:
@@ -117,11 +125,18 @@ def _run(args: argparse.Namespace) -> int:
     with opened(_settings(args)) as (ledger, view):
         try:
             while True:
-                done = run_catch_up(ledger, view, page_size=args.page_size,
-                                    progress=not args.quiet and not args.follow)
+                done = run_catch_up(
+                    ledger,
+                    view,
+                    page_size=args.page_size,
+                    progress=not args.quiet and not args.follow,
+                )
                 if done or not args.follow:
-                    print(f"processed {done} notifications; position "
-                          f"{view.max_tracking_id(ledger.name) or 0}", flush=True)
+                    print(
+                        f"processed {done} notifications; position "
+                        f"{view.max_tracking_id(ledger.name) or 0}",
+                        flush=True,
+                    )
                 if not args.follow:
                     return 0
                 time.sleep(args.interval)
@@ -141,12 +156,20 @@ def add_projections_parser(sub: Any) -> None:
         cmd = commands.add_parser(name, help=help_)
         cmd.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
         if name != "status":
-            cmd.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE,
-                             help="notifications per transaction")
+            cmd.add_argument(
+                "--page-size",
+                type=int,
+                default=DEFAULT_PAGE_SIZE,
+                help="notifications per transaction",
+            )
             cmd.add_argument("--quiet", action="store_true", help="no progress bar")
         if name == "run":
-            cmd.add_argument("--follow", action="store_true",
-                             help="keep polling for new events until interrupted")
-            cmd.add_argument("--interval", type=float, default=1.0,
-                             help="seconds between polls with --follow")
+            cmd.add_argument(
+                "--follow",
+                action="store_true",
+                help="keep polling for new events until interrupted",
+            )
+            cmd.add_argument(
+                "--interval", type=float, default=1.0, help="seconds between polls with --follow"
+            )
         cmd.set_defaults(func=func)

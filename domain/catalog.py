@@ -77,60 +77,176 @@ LU = RegionRule.LUMBAR
 _ROWS: tuple[CptCode, ...] = (
     # Epidural steroid injections (NIA_CG_300). 62320-62323 interlaminar/caudal, 64479-64484
     # transforaminal. With indication intrathecal_trial 62320-62327 are intrathecal trials.
-    CptCode("62320", Family.ESI, "Interlaminar epidural, cervical/thoracic", regions=CT,
-            approach="interlaminar", trial_indication_family=True),
-    CptCode("62321", Family.ESI, "Interlaminar epidural, cervical/thoracic, imaging", regions=CT,
-            approach="interlaminar", trial_indication_family=True),
-    CptCode("62322", Family.ESI, "Interlaminar/caudal epidural, lumbar/sacral", regions=LU,
-            approach="interlaminar", trial_indication_family=True),
-    CptCode("62323", Family.ESI, "Interlaminar/caudal epidural, lumbar/sacral, imaging",
-            regions=LU, approach="interlaminar", trial_indication_family=True),
-    CptCode("62324", Family.INTRATHECAL_TRIAL, "Catheter infusion, cervical/thoracic",
-            required_indication="intrathecal_trial", trial_indication_family=True),
-    CptCode("62325", Family.INTRATHECAL_TRIAL, "Catheter infusion, cervical/thoracic, imaging",
-            required_indication="intrathecal_trial", trial_indication_family=True),
-    CptCode("62326", Family.INTRATHECAL_TRIAL, "Catheter infusion, lumbar/sacral",
-            required_indication="intrathecal_trial", trial_indication_family=True),
-    CptCode("62327", Family.INTRATHECAL_TRIAL, "Catheter infusion, lumbar/sacral, imaging",
-            required_indication="intrathecal_trial", trial_indication_family=True),
-    CptCode("64479", Family.ESI, "Transforaminal epidural, cervical/thoracic, single level",
-            regions=CT, approach="transforaminal"),
-    CptCode("64480", Family.ESI, "Transforaminal epidural, cervical/thoracic, each added level",
-            add_on_to="64479", regions=CT, approach="transforaminal"),
-    CptCode("64483", Family.ESI, "Transforaminal epidural, lumbar/sacral, single level",
-            regions=LU, approach="transforaminal"),
-    CptCode("64484", Family.ESI, "Transforaminal epidural, lumbar/sacral, each added level",
-            add_on_to="64483", regions=LU, approach="transforaminal"),
+    CptCode(
+        "62320",
+        Family.ESI,
+        "Interlaminar epidural, cervical/thoracic",
+        regions=CT,
+        approach="interlaminar",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "62321",
+        Family.ESI,
+        "Interlaminar epidural, cervical/thoracic, imaging",
+        regions=CT,
+        approach="interlaminar",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "62322",
+        Family.ESI,
+        "Interlaminar/caudal epidural, lumbar/sacral",
+        regions=LU,
+        approach="interlaminar",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "62323",
+        Family.ESI,
+        "Interlaminar/caudal epidural, lumbar/sacral, imaging",
+        regions=LU,
+        approach="interlaminar",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "62324",
+        Family.INTRATHECAL_TRIAL,
+        "Catheter infusion, cervical/thoracic",
+        required_indication="intrathecal_trial",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "62325",
+        Family.INTRATHECAL_TRIAL,
+        "Catheter infusion, cervical/thoracic, imaging",
+        required_indication="intrathecal_trial",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "62326",
+        Family.INTRATHECAL_TRIAL,
+        "Catheter infusion, lumbar/sacral",
+        required_indication="intrathecal_trial",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "62327",
+        Family.INTRATHECAL_TRIAL,
+        "Catheter infusion, lumbar/sacral, imaging",
+        required_indication="intrathecal_trial",
+        trial_indication_family=True,
+    ),
+    CptCode(
+        "64479",
+        Family.ESI,
+        "Transforaminal epidural, cervical/thoracic, single level",
+        regions=CT,
+        approach="transforaminal",
+    ),
+    CptCode(
+        "64480",
+        Family.ESI,
+        "Transforaminal epidural, cervical/thoracic, each added level",
+        add_on_to="64479",
+        regions=CT,
+        approach="transforaminal",
+    ),
+    CptCode(
+        "64483",
+        Family.ESI,
+        "Transforaminal epidural, lumbar/sacral, single level",
+        regions=LU,
+        approach="transforaminal",
+    ),
+    CptCode(
+        "64484",
+        Family.ESI,
+        "Transforaminal epidural, lumbar/sacral, each added level",
+        add_on_to="64483",
+        regions=LU,
+        approach="transforaminal",
+    ),
     # Facet joint injections and medial branch blocks (NIA_CG_301).
     CptCode("64490", Family.FACET, "Facet injection, cervical/thoracic, single level", regions=CT),
-    CptCode("64491", Family.FACET, "Facet injection, cervical/thoracic, second level",
-            add_on_to="64490", regions=CT),
-    CptCode("64492", Family.FACET, "Facet injection, cervical/thoracic, third level",
-            add_on_to="64490", regions=CT),
+    CptCode(
+        "64491",
+        Family.FACET,
+        "Facet injection, cervical/thoracic, second level",
+        add_on_to="64490",
+        regions=CT,
+    ),
+    CptCode(
+        "64492",
+        Family.FACET,
+        "Facet injection, cervical/thoracic, third level",
+        add_on_to="64490",
+        regions=CT,
+    ),
     CptCode("64493", Family.FACET, "Facet injection, lumbar/sacral, single level", regions=LU),
-    CptCode("64494", Family.FACET, "Facet injection, lumbar/sacral, second level",
-            add_on_to="64493", regions=LU),
-    CptCode("64495", Family.FACET, "Facet injection, lumbar/sacral, third level",
-            add_on_to="64493", regions=LU),
-    CptCode("0213T", Family.FACET, "Facet injection with ultrasound, cervical/thoracic",
-            regions=CT),
-    CptCode("0214T", Family.FACET, "Facet injection with ultrasound, cervical/thoracic, second",
-            add_on_to="0213T", regions=CT),
-    CptCode("0215T", Family.FACET, "Facet injection with ultrasound, cervical/thoracic, third",
-            add_on_to="0213T", regions=CT),
+    CptCode(
+        "64494",
+        Family.FACET,
+        "Facet injection, lumbar/sacral, second level",
+        add_on_to="64493",
+        regions=LU,
+    ),
+    CptCode(
+        "64495",
+        Family.FACET,
+        "Facet injection, lumbar/sacral, third level",
+        add_on_to="64493",
+        regions=LU,
+    ),
+    CptCode(
+        "0213T", Family.FACET, "Facet injection with ultrasound, cervical/thoracic", regions=CT
+    ),
+    CptCode(
+        "0214T",
+        Family.FACET,
+        "Facet injection with ultrasound, cervical/thoracic, second",
+        add_on_to="0213T",
+        regions=CT,
+    ),
+    CptCode(
+        "0215T",
+        Family.FACET,
+        "Facet injection with ultrasound, cervical/thoracic, third",
+        add_on_to="0213T",
+        regions=CT,
+    ),
     CptCode("0216T", Family.FACET, "Facet injection with ultrasound, lumbar/sacral", regions=LU),
-    CptCode("0217T", Family.FACET, "Facet injection with ultrasound, lumbar/sacral, second",
-            add_on_to="0216T", regions=LU),
-    CptCode("0218T", Family.FACET, "Facet injection with ultrasound, lumbar/sacral, third",
-            add_on_to="0216T", regions=LU),
+    CptCode(
+        "0217T",
+        Family.FACET,
+        "Facet injection with ultrasound, lumbar/sacral, second",
+        add_on_to="0216T",
+        regions=LU,
+    ),
+    CptCode(
+        "0218T",
+        Family.FACET,
+        "Facet injection with ultrasound, lumbar/sacral, third",
+        add_on_to="0216T",
+        regions=LU,
+    ),
     # Facet denervation / radiofrequency ablation (NIA_CG_302).
-    CptCode("64633", Family.RFA, "Facet denervation, cervical/thoracic, single joint",
-            regions=CT),
-    CptCode("64634", Family.RFA, "Facet denervation, cervical/thoracic, each added joint",
-            add_on_to="64633", regions=CT),
+    CptCode("64633", Family.RFA, "Facet denervation, cervical/thoracic, single joint", regions=CT),
+    CptCode(
+        "64634",
+        Family.RFA,
+        "Facet denervation, cervical/thoracic, each added joint",
+        add_on_to="64633",
+        regions=CT,
+    ),
     CptCode("64635", Family.RFA, "Facet denervation, lumbar/sacral, single joint", regions=LU),
-    CptCode("64636", Family.RFA, "Facet denervation, lumbar/sacral, each added joint",
-            add_on_to="64635", regions=LU),
+    CptCode(
+        "64636",
+        Family.RFA,
+        "Facet denervation, lumbar/sacral, each added joint",
+        add_on_to="64635",
+        regions=LU,
+    ),
     # Sacroiliac joint injection (NIA_CG_305).
     CptCode("27096", Family.SIJ, "Sacroiliac joint injection", regions=LU),
     # Sympathetic nerve blocks (NIA_CG_404).
@@ -157,15 +273,24 @@ _ROWS: tuple[CptCode, ...] = (
     CptCode("62365", Family.PUMP, "Removal of reservoir or pump"),
     CptCode("62367", Family.PUMP, "Pump analysis", never_limited=True),
     CptCode("62368", Family.PUMP, "Pump analysis with reprogramming", never_limited=True),
-    CptCode("62369", Family.PUMP, "Pump analysis with reprogramming and refill",
-            never_limited=True),
-    CptCode("62370", Family.PUMP, "Pump analysis with reprogramming and refill by physician",
-            never_limited=True),
+    CptCode(
+        "62369", Family.PUMP, "Pump analysis with reprogramming and refill", never_limited=True
+    ),
+    CptCode(
+        "62370",
+        Family.PUMP,
+        "Pump analysis with reprogramming and refill by physician",
+        never_limited=True,
+    ),
     CptCode("95990", Family.PUMP, "Pump refill and maintenance", never_limited=True),
     CptCode("95991", Family.PUMP, "Pump refill and maintenance by physician", never_limited=True),
     # Facet cyst aspiration (Cohere Neck Pain), unlisted code.
-    CptCode("64999", Family.CYST_ASPIRATION, "Unlisted procedure, nervous system",
-            required_indication="facet_cyst_aspiration"),
+    CptCode(
+        "64999",
+        Family.CYST_ASPIRATION,
+        "Unlisted procedure, nervous system",
+        required_indication="facet_cyst_aspiration",
+    ),
     # Investigational services (Cohere tissue-based injections, Blue Cross policy 254).
     CptCode("0627T", Family.INVESTIGATIONAL, "Allogeneic disc injection, lumbar, fluoroscopy"),
     CptCode("0628T", Family.INVESTIGATIONAL, "Allogeneic disc injection, each added level"),
@@ -178,8 +303,12 @@ _ROWS: tuple[CptCode, ...] = (
     CptCode("0490T", Family.INVESTIGATIONAL, "Autologous adipose-derived cell injection"),
     CptCode("0565T", Family.INVESTIGATIONAL, "Autologous cellular implant, knee, harvest"),
     CptCode("0566T", Family.INVESTIGATIONAL, "Autologous cellular implant, knee, injection"),
-    CptCode("20930", Family.INVESTIGATIONAL, "Allograft for spine surgery (stem cell use)",
-            required_indication="stem_cell"),
+    CptCode(
+        "20930",
+        Family.INVESTIGATIONAL,
+        "Allograft for spine surgery (stem cell use)",
+        required_indication="stem_cell",
+    ),
 )
 
 CATALOG: dict[str, CptCode] = {row.code: row for row in _ROWS}
@@ -215,9 +344,7 @@ class Classification:
     never_limited: bool
 
 
-def classify(
-    codes: Sequence[str], region: Region, indication: str | None
-) -> Classification:
+def classify(codes: Sequence[str], region: Region, indication: str | None) -> Classification:
     """Check a procedure's codes against the catalog and derive its family.
 
     Raises :class:`CatalogError` naming the field and why: unknown code, not allowed in the
@@ -251,8 +378,7 @@ def classify(
     if primary.required_indication and indication != primary.required_indication:
         raise CatalogError(
             "indication",
-            f"CPT {primary.code} is accepted only with indication "
-            f"{primary.required_indication!r}",
+            f"CPT {primary.code} is accepted only with indication {primary.required_indication!r}",
         )
     family = primary.family
     approach = primary.approach

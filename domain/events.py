@@ -191,7 +191,9 @@ class PatientRegion(Aggregate):
             region=region.value,
         )
 
-    def record(self, event_class: type[Aggregate.Event], recorded_at: datetime, **fields: Any) -> None:
+    def record(
+        self, event_class: type[Aggregate.Event], recorded_at: datetime, **fields: Any
+    ) -> None:
         """Append one already-validated fact, stamped with its recording instant."""
         self.trigger_event(event_class, timestamp=recorded_at, **fields)
 
@@ -227,7 +229,9 @@ class PatientLedger(Aggregate):
     @classmethod
     def open(cls, patient_id: str, recorded_at: datetime) -> PatientLedger:
         return cls._create(
-            cls.Created, id=patient_ledger_id(patient_id), timestamp=recorded_at,
+            cls.Created,
+            id=patient_ledger_id(patient_id),
+            timestamp=recorded_at,
             patient_id=patient_id,
         )
 

@@ -10,17 +10,22 @@ from policies.citations import BCBS_STEM_CELLS
 from policies.engine import Guideline, GuidelineVersion, Rule
 
 STEM_CELL_THERAPY = Guideline(
-    id="BCBS_MA_254", title="Blue Cross medical policy 254: Orthopedic Applications of Stem "
-                            "Cell Therapy",
+    id="BCBS_MA_254",
+    title="Blue Cross medical policy 254: Orthopedic Applications of Stem Cell Therapy",
     source=BCBS_STEM_CELLS,
     families=frozenset({"investigational"}),
     versions=(GuidelineVersion("254", None, {}, "medical policy 254"),),
     rules=(
-        Rule("bcbs.stem_cell.investigational", "not_covered",
-             "Stem cell therapy and the listed cellular therapy codes are investigational for "
-             "all orthopedic applications.",
-             {"message": "investigational under Blue Cross medical policy 254: not covered on "
-                         "any date"}),
+        Rule(
+            "bcbs.stem_cell.investigational",
+            "not_covered",
+            "Stem cell therapy and the listed cellular therapy codes are investigational for "
+            "all orthopedic applications.",
+            {
+                "message": "investigational under Blue Cross medical policy 254: not covered on "
+                "any date"
+            },
+        ),
     ),
 )
 

@@ -288,8 +288,7 @@ CITATIONS: dict[str, Citation] = {
     "nia.rfa.diagnostic_block_prerequisite": _nia(
         "Positive response to at least one local anesthetic block of the facet joint nerves "
         "(medial branch blocks), with at least 70% pain relief or improved ability to function",
-        f"{_RFA} — Indications for Paravertebral Facet Joint Denervation/Radiofrequency "
-        "Neurolysis",
+        f"{_RFA} — Indications for Paravertebral Facet Joint Denervation/Radiofrequency Neurolysis",
     ),
     "nia.rfa.repeat_sustained_relief": _nia(
         "Positive response to prior radiofrequency denervation procedures with at least 50% "

@@ -39,70 +39,128 @@ _RFA = When(cpt_in=RFA_CODES)
 _CYST = When(cpt_in=CYST_CODES)
 
 NECK_PAIN = Guideline(
-    id="COHERE_NECK_PAIN", title="Cohere Health Neck Pain care path V3.0",
+    id="COHERE_NECK_PAIN",
+    title="Cohere Health Neck Pain care path V3.0",
     source=COHERE_NECK,
     families=frozenset({"esi", "facet", "rfa", "cyst_aspiration"}),
     codes=ESI_CODES | FACET_CODES | RFA_CODES | CYST_CODES,
     versions=(GuidelineVersion("V3.0", date(2023, 1, 13), {}, "published 2023-01-13"),),
     rules=(
         # ---- epidural steroid injections
-        Rule("cohere.esi.six_month_cap", "rolling_cap",
-             "A total of 3 epidural steroid injections per region may be performed in "
-             "6 months.",
-             {"length": months(6), "limit": 3}, when=_ESI, time_rule=True),
-        Rule("cohere.esi.interval", "min_interval",
-             "At least 3 weeks between epidural steroid injections.",
-             {"span": days(21)}, when=_ESI, time_rule=True),
-        Rule("cohere.esi.second_response", "previous_relief",
-             "With one injection in the past 6 months, the previous one gave 50% improvement.",
-             {"threshold": 50},
-             when=When(cpt_in=ESI_CODES, prior_in_window=(months(6), 1, 1))),
-        Rule("cohere.esi.third_sustained", "previous_relief",
-             "With two or more injections in the past 6 months, the previous one gave 50% "
-             "improvement for three months.",
-             {"threshold": 50, "measure": "sustained", "sustained": months(3)},
-             when=When(cpt_in=ESI_CODES, prior_in_window=(months(6), 2, None)),
-             time_rule=True),
+        Rule(
+            "cohere.esi.six_month_cap",
+            "rolling_cap",
+            "A total of 3 epidural steroid injections per region may be performed in 6 months.",
+            {"length": months(6), "limit": 3},
+            when=_ESI,
+            time_rule=True,
+        ),
+        Rule(
+            "cohere.esi.interval",
+            "min_interval",
+            "At least 3 weeks between epidural steroid injections.",
+            {"span": days(21)},
+            when=_ESI,
+            time_rule=True,
+        ),
+        Rule(
+            "cohere.esi.second_response",
+            "previous_relief",
+            "With one injection in the past 6 months, the previous one gave 50% improvement.",
+            {"threshold": 50},
+            when=When(cpt_in=ESI_CODES, prior_in_window=(months(6), 1, 1)),
+        ),
+        Rule(
+            "cohere.esi.third_sustained",
+            "previous_relief",
+            "With two or more injections in the past 6 months, the previous one gave 50% "
+            "improvement for three months.",
+            {"threshold": 50, "measure": "sustained", "sustained": months(3)},
+            when=When(cpt_in=ESI_CODES, prior_in_window=(months(6), 2, None)),
+            time_rule=True,
+        ),
         # ---- facet injections / medial branch blocks
-        Rule("cohere.facet.second_response", "previous_relief",
-             "A second injection needs greater than 80% relief from the previous one (pain "
-             "relief alone).",
-             {"threshold": 80, "strictly_above": True, "functional_counts": False},
-             when=When(cpt_in=FACET_CODES, min_position=2, max_position=2)),
-        Rule("cohere.facet.repeat_sustained", "previous_relief",
-             "After 2 or more injections, the previous one gave 50% improvement for 3 months.",
-             {"threshold": 50, "measure": "sustained", "sustained": months(3)},
-             when=When(cpt_in=FACET_CODES, min_position=3), time_rule=True),
-        Rule("cohere.facet.fusion_exclusion", "surgery_conflict",
-             "Not appropriate after a previous fusion at the symptomatic level.",
-             {"surgery_kind": "fusion", "overlapping_levels": True}, when=_FACET),
+        Rule(
+            "cohere.facet.second_response",
+            "previous_relief",
+            "A second injection needs greater than 80% relief from the previous one (pain "
+            "relief alone).",
+            {"threshold": 80, "strictly_above": True, "functional_counts": False},
+            when=When(cpt_in=FACET_CODES, min_position=2, max_position=2),
+        ),
+        Rule(
+            "cohere.facet.repeat_sustained",
+            "previous_relief",
+            "After 2 or more injections, the previous one gave 50% improvement for 3 months.",
+            {"threshold": 50, "measure": "sustained", "sustained": months(3)},
+            when=When(cpt_in=FACET_CODES, min_position=3),
+            time_rule=True,
+        ),
+        Rule(
+            "cohere.facet.fusion_exclusion",
+            "surgery_conflict",
+            "Not appropriate after a previous fusion at the symptomatic level.",
+            {"surgery_kind": "fusion", "overlapping_levels": True},
+            when=_FACET,
+        ),
         # ---- radiofrequency ablation
-        Rule("cohere.rfa.diagnostic_blocks", "prior_procedure",
-             "Two or more diagnostic medial branch blocks in the region, each with 50% or "
-             "greater relief.",
-             {"family": "facet", "intent_in": frozenset({"diagnostic"}),
-              "approach_in": frozenset({"medial_branch", None}), "threshold": 50,
-              "min_count": 2, "label": "diagnostic medial branch block in the region"},
-             when=_RFA),
-        Rule("cohere.rfa.repeat_interval", "min_interval",
-             "A second radiofrequency ablation only after 6 months.",
-             {"span": months(6)}, when=_RFA, time_rule=True),
-        Rule("cohere.rfa.repeat_response", "previous_relief",
-             "A second radiofrequency ablation needs 50% improvement from the previous one.",
-             {"threshold": 50}, when=_RFA),
+        Rule(
+            "cohere.rfa.diagnostic_blocks",
+            "prior_procedure",
+            "Two or more diagnostic medial branch blocks in the region, each with 50% or "
+            "greater relief.",
+            {
+                "family": "facet",
+                "intent_in": frozenset({"diagnostic"}),
+                "approach_in": frozenset({"medial_branch", None}),
+                "threshold": 50,
+                "min_count": 2,
+                "label": "diagnostic medial branch block in the region",
+            },
+            when=_RFA,
+        ),
+        Rule(
+            "cohere.rfa.repeat_interval",
+            "min_interval",
+            "A second radiofrequency ablation only after 6 months.",
+            {"span": months(6)},
+            when=_RFA,
+            time_rule=True,
+        ),
+        Rule(
+            "cohere.rfa.repeat_response",
+            "previous_relief",
+            "A second radiofrequency ablation needs 50% improvement from the previous one.",
+            {"threshold": 50},
+            when=_RFA,
+        ),
         # ---- facet cyst aspiration
-        Rule("cohere.cyst.first_request", "exemption",
-             "A first cyst aspiration has no criteria on earlier aspirations.",
-             {"message": "a first facet cyst aspiration in the region: no earlier aspiration "
-                         "to meet criteria for (checked: 3-month interval, sustained relief)"},
-             when=When(cpt_in=CYST_CODES, has_previous=False)),
-        Rule("cohere.cyst.repeat_interval", "min_interval",
-             "A second cyst aspiration only after 3 months.",
-             {"span": months(3)}, when=_CYST, time_rule=True),
-        Rule("cohere.cyst.repeat_sustained", "previous_relief",
-             "A second cyst aspiration needs 50% or more improvement for at least 3 months.",
-             {"threshold": 50, "measure": "sustained", "sustained": months(3)},
-             when=_CYST, time_rule=True),
+        Rule(
+            "cohere.cyst.first_request",
+            "exemption",
+            "A first cyst aspiration has no criteria on earlier aspirations.",
+            {
+                "message": "a first facet cyst aspiration in the region: no earlier aspiration "
+                "to meet criteria for (checked: 3-month interval, sustained relief)"
+            },
+            when=When(cpt_in=CYST_CODES, has_previous=False),
+        ),
+        Rule(
+            "cohere.cyst.repeat_interval",
+            "min_interval",
+            "A second cyst aspiration only after 3 months.",
+            {"span": months(3)},
+            when=_CYST,
+            time_rule=True,
+        ),
+        Rule(
+            "cohere.cyst.repeat_sustained",
+            "previous_relief",
+            "A second cyst aspiration needs 50% or more improvement for at least 3 months.",
+            {"threshold": 50, "measure": "sustained", "sustained": months(3)},
+            when=_CYST,
+            time_rule=True,
+        ),
     ),
 )
 
@@ -110,13 +168,19 @@ TISSUE_INJECTIONS = Guideline(
     id="COHERE_TISSUE_INJECTIONS",
     title="Cohere Health Spinal Allogeneic Tissue-Based Injections V1.0",
     source=COHERE_TISSUE,
-    families=frozenset({"investigational"}), codes=TISSUE_CODES,
+    families=frozenset({"investigational"}),
+    codes=TISSUE_CODES,
     versions=(GuidelineVersion("V1.0", date(2023, 8, 28), {}, "published 2023-08-28"),),
     rules=(
-        Rule("cohere.tissue.investigational", "not_covered",
-             "Spinal allogeneic tissue-based injections are experimental/investigational.",
-             {"message": "spinal allogeneic tissue-based injections are experimental/"
-                         "investigational under Cohere: not covered on any date"}),
+        Rule(
+            "cohere.tissue.investigational",
+            "not_covered",
+            "Spinal allogeneic tissue-based injections are experimental/investigational.",
+            {
+                "message": "spinal allogeneic tissue-based injections are experimental/"
+                "investigational under Cohere: not covered on any date"
+            },
+        ),
     ),
 )
 

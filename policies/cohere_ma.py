@@ -23,16 +23,15 @@ from policies.kinds import FactTest
 from policies.nia_devices import not_limited
 
 PUMP_DEVICES = frozenset({"62360", "62361", "62362"})
-REPLACEMENT_REASONS = frozenset({"malfunction", "battery_depletion", "recall",
-                                 "impending_failure"})
+REPLACEMENT_REASONS = frozenset({"malfunction", "battery_depletion", "recall", "impending_failure"})
 CANCER = frozenset({"cancer_pain"})
 TRIAL = When(indication_in=frozenset({"intrathecal_trial"}))
 IMPLANT = When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant"}))
-REPLACEMENT = When(intent_in=frozenset({"replacement"}),
-                   indication_not_in=frozenset({"intrathecal_trial"}))
+REPLACEMENT = When(
+    intent_in=frozenset({"replacement"}), indication_not_in=frozenset({"intrathecal_trial"})
+)
 
-_TRIAL_PARAMS = {"family": "intrathecal_trial", "scope": "patient",
-                 "label": "intrathecal trial"}
+_TRIAL_PARAMS = {"family": "intrathecal_trial", "scope": "patient", "label": "intrathecal trial"}
 
 INTRATHECAL_PUMPS = Guideline(
     id="COHERE_MA_INTRATHECAL_PUMPS",
@@ -41,43 +40,81 @@ INTRATHECAL_PUMPS = Guideline(
     families=frozenset({"pump", "intrathecal_trial"}),
     versions=(GuidelineVersion("V2", date(2024, 6, 10), {}, "published 2024-06-10"),),
     rules=(
-        Rule("cohere_ma.intrathecal_trial.criteria", "facts",
-             "An intrathecal pain pump trial is allowed when the indication's criteria are "
-             "met.",
-             {"tests": (FactTest("initial_criteria_met", "==", True,
-                                 "the criteria for an intrathecal pump trial are met"),)},
-             when=TRIAL),
-        Rule("cohere_ma.pump.implant_after_trial", "prior_procedure",
-             "A permanent pump needs an initial injection or infusion with at least 50% pain "
-             "relief.",
-             {**_TRIAL_PARAMS, "threshold": 50},
-             when=IMPLANT, unless=When(indication_in=CANCER)),
-        Rule("cohere_ma.pump.cancer_pain_relief", "prior_procedure",
-             "For cancer-related pain a permanent pump needs an initial injection or infusion "
-             "with adequate pain relief (any relief, or functional improvement).",
-             {**_TRIAL_PARAMS, "threshold": 0, "strictly_above": True},
-             when=When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant"}),
-                       indication_in=CANCER)),
-        Rule("cohere_ma.pump.replacement_reasons", "facts",
-             "Replacement needs a device not functioning, a manufacturer recall or a "
-             "notification of impending failure.",
-             {"tests": (FactTest("device_reason", "in", REPLACEMENT_REASONS,
-                                 "malfunction, battery depletion, recall or impending "
-                                 "failure"),)},
-             when=REPLACEMENT),
-        Rule("cohere_ma.pump.newer_technology", "facts",
-             "Replacing or upgrading a functional device because newer technology is available "
-             "is not appropriate.",
-             {"tests": (FactTest("device_reason", "not_in", frozenset({"newer_technology"}),
-                                 "a reason other than newer technology being available"),)},
-             when=REPLACEMENT),
+        Rule(
+            "cohere_ma.intrathecal_trial.criteria",
+            "facts",
+            "An intrathecal pain pump trial is allowed when the indication's criteria are met.",
+            {
+                "tests": (
+                    FactTest(
+                        "initial_criteria_met",
+                        "==",
+                        True,
+                        "the criteria for an intrathecal pump trial are met",
+                    ),
+                )
+            },
+            when=TRIAL,
+        ),
+        Rule(
+            "cohere_ma.pump.implant_after_trial",
+            "prior_procedure",
+            "A permanent pump needs an initial injection or infusion with at least 50% pain "
+            "relief.",
+            {**_TRIAL_PARAMS, "threshold": 50},
+            when=IMPLANT,
+            unless=When(indication_in=CANCER),
+        ),
+        Rule(
+            "cohere_ma.pump.cancer_pain_relief",
+            "prior_procedure",
+            "For cancer-related pain a permanent pump needs an initial injection or infusion "
+            "with adequate pain relief (any relief, or functional improvement).",
+            {**_TRIAL_PARAMS, "threshold": 0, "strictly_above": True},
+            when=When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant"}), indication_in=CANCER),
+        ),
+        Rule(
+            "cohere_ma.pump.replacement_reasons",
+            "facts",
+            "Replacement needs a device not functioning, a manufacturer recall or a "
+            "notification of impending failure.",
+            {
+                "tests": (
+                    FactTest(
+                        "device_reason",
+                        "in",
+                        REPLACEMENT_REASONS,
+                        "malfunction, battery depletion, recall or impending failure",
+                    ),
+                )
+            },
+            when=REPLACEMENT,
+        ),
+        Rule(
+            "cohere_ma.pump.newer_technology",
+            "facts",
+            "Replacing or upgrading a functional device because newer technology is available "
+            "is not appropriate.",
+            {
+                "tests": (
+                    FactTest(
+                        "device_reason",
+                        "not_in",
+                        frozenset({"newer_technology"}),
+                        "a reason other than newer technology being available",
+                    ),
+                )
+            },
+            when=REPLACEMENT,
+        ),
         *not_limited(
             "cohere_ma.pump.not_limited",
             "Pump procedures other than implanting a pump or reservoir (62360-62362) or "
             "replacing one (refills, analyses, catheters) have no criteria in the policy.",
             "the policy sets no criteria for it (checked: implant after trial, replacement "
             "reasons)",
-            When(indication_not_in=frozenset({"intrathecal_trial"}))),
+            When(indication_not_in=frozenset({"intrathecal_trial"})),
+        ),
     ),
 )
 

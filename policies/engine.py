@@ -110,8 +110,7 @@ class NoGuideline(PolicyLookupError):
     def __init__(self, policy_set: str, code: str, family: str, region: str) -> None:
         super().__init__(
             "procedure.codes",
-            f"policy set {policy_set!r} has no guideline for CPT {code} "
-            f"({family}, {region})",
+            f"policy set {policy_set!r} has no guideline for CPT {code} ({family}, {region})",
         )
 
 
@@ -188,9 +187,12 @@ class When:
         if self.has_previous is not None and (ctx.previous is not None) != self.has_previous:
             return False
         for wanted, value in (
-            (self.intent_in, p.intent), (self.agent_in, p.agent),
-            (self.indication_in, p.indication), (self.approach_in, p.approach),
-            (self.laterality_in, p.laterality), (self.region_in, p.region),
+            (self.intent_in, p.intent),
+            (self.agent_in, p.agent),
+            (self.indication_in, p.indication),
+            (self.approach_in, p.approach),
+            (self.laterality_in, p.laterality),
+            (self.region_in, p.region),
             (self.cpt_in, p.primary_cpt),
         ):
             if wanted is not None and value not in wanted:
@@ -218,7 +220,8 @@ class When:
             wanted_f = self.other_since_previous
             region = wanted_f.region or p.region
             if prev is None or not any(
-                q.family in wanted_f.families and q.region == region
+                q.family in wanted_f.families
+                and q.region == region
                 and prev.date_of_service < q.date_of_service < ctx.on
                 for q in ctx.state.procedures
             ):
@@ -247,8 +250,9 @@ class When:
             found.append(FIRST_YEAR.after(ctx.placement.episode_start))
         if self.prior_in_window is not None:
             length = ctx.span(self.prior_in_window[0])
-            found.extend(window_exit(q.date_of_service, length)
-                         for q in ctx.family_state.prior(ctx.on))
+            found.extend(
+                window_exit(q.date_of_service, length) for q in ctx.family_state.prior(ctx.on)
+            )
         return [d for d in found if d > ctx.on]
 
 
@@ -283,8 +287,9 @@ class Rule:
         return self.citation_override or CITATIONS.get(self.id)
 
     def in_force(self, on: date) -> bool:
-        return ((self.effective_from is None or on >= self.effective_from)
-                and (self.effective_until is None or on < self.effective_until))
+        return (self.effective_from is None or on >= self.effective_from) and (
+            self.effective_until is None or on < self.effective_until
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,9 +306,11 @@ class Guideline:
     regions: frozenset[str] | None = None  # regions governed (None: every region)
 
     def governs(self, family: str, primary_cpt: str, region: str) -> bool:
-        return (family in self.families
-                and (self.codes is None or primary_cpt in self.codes)
-                and (self.regions is None or region in self.regions))
+        return (
+            family in self.families
+            and (self.codes is None or primary_cpt in self.codes)
+            and (self.regions is None or region in self.regions)
+        )
 
     def version_on(self, on: date) -> GuidelineVersion:
         """The version in force on ``on`` (the latest whose effective date is on or before)."""
@@ -319,9 +326,12 @@ class Guideline:
 
     def version_until(self, version: GuidelineVersion) -> date | None:
         """The first date the version is no longer in force (None: still in force)."""
-        later = [v.effective_from for v in self.versions
-                 if v.effective_from is not None
-                 and (version.effective_from is None or v.effective_from > version.effective_from)]
+        later = [
+            v.effective_from
+            for v in self.versions
+            if v.effective_from is not None
+            and (version.effective_from is None or v.effective_from > version.effective_from)
+        ]
         return min(later) if later else None
 
 
@@ -334,8 +344,11 @@ class PolicySet:
     guidelines: tuple[Guideline, ...]
 
     def guidelines_for(self, proposed: Proposed) -> list[Guideline]:
-        found = [g for g in self.guidelines
-                 if g.governs(proposed.family, proposed.primary_cpt, proposed.region)]
+        found = [
+            g
+            for g in self.guidelines
+            if g.governs(proposed.family, proposed.primary_cpt, proposed.region)
+        ]
         if not found:
             raise NoGuideline(self.name, proposed.primary_cpt, proposed.family, proposed.region)
         return found
@@ -417,8 +430,9 @@ def wait(message: str, until: date) -> Verdict:
 class Context:
     """Everything an evaluator may consult for one rule on one date."""
 
-    def __init__(self, state: PatientState, proposed: Proposed, clinical: Clinical,
-                 version: GuidelineVersion) -> None:
+    def __init__(
+        self, state: PatientState, proposed: Proposed, clinical: Clinical, version: GuidelineVersion
+    ) -> None:
         self.state = state
         self.proposed = proposed
         self.clinical = clinical
@@ -467,9 +481,11 @@ class Context:
         p = self.proposed
         sides = {"left": "right", "right": "left"}
         return (
-            prev is not None and p.laterality in sides
+            prev is not None
+            and p.laterality in sides
             and prev.laterality == sides[p.laterality]
-            and bool(p.levels) and frozenset(prev.levels) == frozenset(p.levels)
+            and bool(p.levels)
+            and frozenset(prev.levels) == frozenset(p.levels)
             and self.on < window.after(prev.date_of_service)
         )
 
@@ -502,8 +518,9 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
-def kind(name: str, *, can_wait: bool = False,
-         params: Mapping[str, ParamSpec] | None = None) -> Callable[[Evaluator], Evaluator]:
+def kind(
+    name: str, *, can_wait: bool = False, params: Mapping[str, ParamSpec] | None = None
+) -> Callable[[Evaluator], Evaluator]:
     """Register an evaluator under a kind name (its docstring documents it)."""
 
     def register(fn: Evaluator) -> Evaluator:
@@ -528,8 +545,11 @@ class Reason:
     def as_json(self) -> dict[str, Any]:
         c = self.citation
         return {
-            "rule": self.rule, "status": self.status.value, "message": self.message,
-            "citation": c.quote if c else "", "source": c.source if c else None,
+            "rule": self.rule,
+            "status": self.status.value,
+            "message": self.message,
+            "citation": c.quote if c else "",
+            "source": c.source if c else None,
             "section": c.section if c else None,
         }
 
@@ -554,14 +574,20 @@ class Decision:
     def policy_json(self) -> dict[str, Any]:
         first = self.applied[0]
         body: dict[str, Any] = {
-            "set": self.policy_set, "guideline": first.guideline.id,
-            "version": first.version.id, "source": first.guideline.source,
+            "set": self.policy_set,
+            "guideline": first.guideline.id,
+            "version": first.version.id,
+            "source": first.guideline.source,
             "title": first.guideline.title,
         }
         if len(self.applied) > 1:
             body["also"] = [
-                {"guideline": a.guideline.id, "version": a.version.id,
-                 "source": a.guideline.source, "title": a.guideline.title}
+                {
+                    "guideline": a.guideline.id,
+                    "version": a.version.id,
+                    "source": a.guideline.source,
+                    "title": a.guideline.title,
+                }
                 for a in self.applied[1:]
             ]
         return body
@@ -572,7 +598,8 @@ class Decision:
             "policy": self.policy_json(),
             "reasons": [r.as_json() for r in self.reasons],
             "next_eligible_date": self.next_eligible_date.isoformat()
-            if self.next_eligible_date else None,
+            if self.next_eligible_date
+            else None,
             "state": self.state,
         }
 
@@ -584,14 +611,19 @@ def _merge(first: Reason, other: Reason) -> Reason:
     timed = bool(failing) and all(r.time_rule for r in failing)
     dates = [r.next_date for r in failing if r.next_date is not None]
     return Reason(
-        rule=first.rule, status=worst.status, message=f"{first.message}; {other.message}",
-        citation=first.citation, guideline=first.guideline, time_rule=timed,
+        rule=first.rule,
+        status=worst.status,
+        message=f"{first.message}; {other.message}",
+        citation=first.citation,
+        guideline=first.guideline,
+        time_rule=timed,
         next_date=max(dates) if timed and dates else None,
     )
 
 
-def evaluate(guidelines: Iterable[Guideline], state: PatientState, proposed: Proposed,
-             clinical: Clinical) -> tuple[list[Applied], list[Reason]]:
+def evaluate(
+    guidelines: Iterable[Guideline], state: PatientState, proposed: Proposed, clinical: Clinical
+) -> tuple[list[Applied], list[Reason]]:
     """Every applicable rule of every guideline on the proposed date, merged by rule id."""
     applied: list[Applied] = []
     by_id: dict[str, Reason] = {}
@@ -608,8 +640,11 @@ def evaluate(guidelines: Iterable[Guideline], state: PatientState, proposed: Pro
             if verdict is None:
                 continue
             reason = Reason(
-                rule=rule.id, status=verdict.status, message=verdict.message,
-                citation=rule.citation, guideline=guideline.id,
+                rule=rule.id,
+                status=verdict.status,
+                message=verdict.message,
+                citation=rule.citation,
+                guideline=guideline.id,
                 time_rule=verdict.status is Status.FAIL and verdict.timed and rule.time_rule,
                 next_date=verdict.next_date if rule.time_rule else None,
             )
@@ -626,8 +661,13 @@ def verdict_of(reasons: Iterable[Reason]) -> str:
     return "eligible"
 
 
-def next_eligible_date(guidelines: list[Guideline], state: PatientState, proposed: Proposed,
-                       clinical: Clinical, reasons: list[Reason]) -> date | None:
+def next_eligible_date(
+    guidelines: list[Guideline],
+    state: PatientState,
+    proposed: Proposed,
+    clinical: Clinical,
+    reasons: list[Reason],
+) -> date | None:
     """The earliest date on or after the proposed one on which no time rule fails, or None
     when a failing rule is not a time rule (or nothing fails)."""
     failing = [r for r in reasons if r.status is Status.FAIL]
@@ -646,8 +686,9 @@ def next_eligible_date(guidelines: list[Guideline], state: PatientState, propose
     return None
 
 
-def _conditions_turn(guidelines: Iterable[Guideline], state: PatientState,
-                     proposed: Proposed, clinical: Clinical) -> date | None:
+def _conditions_turn(
+    guidelines: Iterable[Guideline], state: PatientState, proposed: Proposed, clinical: Clinical
+) -> date | None:
     """The first date after the proposed one on which a rule's ``when``/``unless``, its
     effective dates or the version in force may change: rules applying until then stay the
     same rules."""
@@ -660,26 +701,34 @@ def _conditions_turn(guidelines: Iterable[Guideline], state: PatientState,
             turns.append(until)
         ctx = Context(state, proposed, clinical, version)
         for rule in guideline.rules:
-            turns.extend(d for d in (rule.effective_from, rule.effective_until)
-                         if d is not None and d > on)
+            turns.extend(
+                d for d in (rule.effective_from, rule.effective_until) if d is not None and d > on
+            )
             for when in (rule.when, rule.unless):
                 if when is not None:
                     turns.extend(when.changes_after(ctx))
     return min(turns) if turns else None
 
 
-def decide(policy_set: PolicySet, state: PatientState, proposed: Proposed,
-           clinical: Clinical) -> Decision:
+def decide(
+    policy_set: PolicySet, state: PatientState, proposed: Proposed, clinical: Clinical
+) -> Decision:
     """Decide one proposed procedure under a policy set, purely."""
     guidelines = policy_set.guidelines_for(proposed)
     facts = {k: v for k, v in clinical.items() if v is not None}
     applied, reasons = evaluate(guidelines, state, proposed, facts)
     decision = verdict_of(reasons)
-    nxt = (next_eligible_date(guidelines, state, proposed, facts, reasons)
-           if decision == "not_eligible" else None)
+    nxt = (
+        next_eligible_date(guidelines, state, proposed, facts, reasons)
+        if decision == "not_eligible"
+        else None
+    )
     return Decision(
-        decision=decision, policy_set=policy_set.name, applied=tuple(applied),
-        reasons=tuple(reasons), next_eligible_date=nxt,
+        decision=decision,
+        policy_set=policy_set.name,
+        applied=tuple(applied),
+        reasons=tuple(reasons),
+        next_eligible_date=nxt,
         state=summarize(state, proposed),
     )
 
@@ -692,10 +741,15 @@ def _brief(proc: Procedure, on: date) -> dict[str, Any]:
     latest = seen[-1] if seen else None
     return {
         "date_of_service": proc.date_of_service.isoformat(),
-        "codes": [c for c, _ in proc.codes], "intent": proc.intent,
-        "laterality": proc.laterality, "levels": list(proc.levels),
-        "approach": proc.approach, "agent": proc.agent,
-        "latest_outcome": None if latest is None else {
+        "codes": [c for c, _ in proc.codes],
+        "intent": proc.intent,
+        "laterality": proc.laterality,
+        "levels": list(proc.levels),
+        "approach": proc.approach,
+        "agent": proc.agent,
+        "latest_outcome": None
+        if latest is None
+        else {
             "assessed_on": latest.assessed_on.isoformat(),
             "pain_relief_percent": latest.pain_relief_percent,
             "functional_improvement": latest.functional_improvement,
@@ -712,10 +766,14 @@ def summarize(state: PatientState, proposed: Proposed) -> dict[str, Any]:
     on = proposed.date_of_service
     place = fam.placement(on)
     return {
-        "region": proposed.region, "family": proposed.family,
-        "episode": place.episode_number, "episode_start": place.episode_start.isoformat(),
-        "new_episode": place.new_episode, "episode_reason": place.reason.value,
-        "position": place.position, "first_year": place.first_year,
+        "region": proposed.region,
+        "family": proposed.family,
+        "episode": place.episode_number,
+        "episode_start": place.episode_start.isoformat(),
+        "new_episode": place.new_episode,
+        "episode_reason": place.reason.value,
+        "position": place.position,
+        "first_year": place.first_year,
         "prior_in_episode": len(place.prior_in_episode),
         "prior_in_6_months": fam.count_in_window(on, months(6), before=on),
         "prior_in_12_months": fam.count_in_window(on, months(12), before=on),

@@ -56,10 +56,14 @@ from projections.state import Procedure
 SPAN = (Span, Ref)
 SCOPE_DOC = '"region" (same family and region, default) or "patient" (same family, any region)'
 _FAMILY_NAMES = {
-    "esi": "epidural steroid injection", "facet": "facet injection/medial branch block",
-    "rfa": "radiofrequency denervation", "sij": "sacroiliac joint injection",
-    "sympathetic": "sympathetic nerve block", "scs": "spinal cord stimulator procedure",
-    "pump": "infusion pump procedure", "intrathecal_trial": "intrathecal trial",
+    "esi": "epidural steroid injection",
+    "facet": "facet injection/medial branch block",
+    "rfa": "radiofrequency denervation",
+    "sij": "sacroiliac joint injection",
+    "sympathetic": "sympathetic nerve block",
+    "scs": "spinal cord stimulator procedure",
+    "pump": "infusion pump procedure",
+    "intrathecal_trial": "intrathecal trial",
     "cyst_aspiration": "facet cyst aspiration",
 }
 
@@ -93,8 +97,11 @@ def _prior_of(ctx: Context, scope: str, family: str | None = None) -> list[Proce
         return [p for p in ctx.state.of_family(fam) if p.date_of_service < ctx.on]
     if family is None or family == ctx.proposed.family:
         return ctx.family_state.prior(ctx.on)
-    return [p for p in ctx.state.of_family(fam, region=ctx.proposed.region)
-            if p.date_of_service < ctx.on]
+    return [
+        p
+        for p in ctx.state.of_family(fam, region=ctx.proposed.region)
+        if p.date_of_service < ctx.on
+    ]
 
 
 def _previous(ctx: Context, scope: str) -> Procedure | None:
@@ -107,8 +114,10 @@ def _previous(ctx: Context, scope: str) -> Procedure | None:
 def _desc(proc: Procedure) -> str:
     where = f" at {', '.join(proc.levels)}" if proc.levels else ""
     side = f" {proc.laterality}" if proc.laterality else ""
-    return (f"the previous {family_name(proc.family)} ({proc.region}{side}{where}, "
-            f"{proc.date_of_service})")
+    return (
+        f"the previous {family_name(proc.family)} ({proc.region}{side}{where}, "
+        f"{proc.date_of_service})"
+    )
 
 
 # ----------------------------------------------------------------------------- facts
@@ -145,9 +154,12 @@ class FactTest:
 FACT_OPS = frozenset({"==", ">=", "<=", ">", "<", "in", "not_in"})
 
 
-@kind("facts", params={
-    "tests": _p(tuple, "tuple of FactTest: every one must hold", required=True),
-})
+@kind(
+    "facts",
+    params={
+        "tests": _p(tuple, "tuple of FactTest: every one must hold", required=True),
+    },
+)
 def _facts(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Clinical facts the provider attests: every test must hold. Absent -> missing;
     present and not satisfying -> fail."""
@@ -172,36 +184,53 @@ def _not_covered(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return failed(str(params["message"]))
 
 
-@kind("phase_position", params={
-    "length": _p(int, "how many procedures of the episode form the phase", True),
-    "phase": _p(str, "name of the phase, e.g. 'initial treatment phase'", True),
-    "after": _p(str, "name of the phase that follows"),
-})
+@kind(
+    "phase_position",
+    params={
+        "length": _p(int, "how many procedures of the episode form the phase", True),
+        "phase": _p(str, "name of the phase, e.g. 'initial treatment phase'", True),
+        "after": _p(str, "name of the phase that follows"),
+    },
+)
 def _phase_position(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Where the procedure falls in its episode's phases (informational; always passes)."""
     place = ctx.placement
     length = int(params["length"])
     name = family_name(ctx.proposed.family)
-    episode = (f"a new episode of care ({place.reason.value.replace('_', ' ')})"
-               if place.new_episode else f"the episode of care started {place.episode_start}")
+    episode = (
+        f"a new episode of care ({place.reason.value.replace('_', ' ')})"
+        if place.new_episode
+        else f"the episode of care started {place.episode_start}"
+    )
     if place.position <= length:
-        return passed(f"{name} #{place.position} of {episode}: within the {params['phase']} "
-                      f"(the first {length})")
+        return passed(
+            f"{name} #{place.position} of {episode}: within the {params['phase']} "
+            f"(the first {length})"
+        )
     after = params.get("after", "the phase after it")
-    return passed(f"{name} #{place.position} of {episode}: past the {params['phase']} "
-                  f"(the first {length}), in {after}")
+    return passed(
+        f"{name} #{place.position} of {episode}: past the {params['phase']} "
+        f"(the first {length}), in {after}"
+    )
 
 
 # ----------------------------------------------------------------------------- intervals
 
 
-@kind("min_interval", can_wait=True, params={
-    "span": _p(SPAN, "minimum time after the previous procedure", True),
-    "scope": _p(str, SCOPE_DOC),
-    "if_previous": _p(dict, "attributes of the previous procedure (intent, agent) that "
-                      "select span_if_previous instead"),
-    "span_if_previous": _p(SPAN, "the span used when if_previous matches"),
-})
+@kind(
+    "min_interval",
+    can_wait=True,
+    params={
+        "span": _p(SPAN, "minimum time after the previous procedure", True),
+        "scope": _p(str, SCOPE_DOC),
+        "if_previous": _p(
+            dict,
+            "attributes of the previous procedure (intent, agent) that "
+            "select span_if_previous instead",
+        ),
+        "span_if_previous": _p(SPAN, "the span used when if_previous matches"),
+    },
+)
 def _min_interval(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """DOS >= previous DOS + span ("no sooner than N apart"); next eligible on that date."""
     prev = _previous(ctx, params.get("scope", "region"))
@@ -216,15 +245,18 @@ def _min_interval(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     due = span.after(prev.date_of_service)
     if ctx.on >= due:
         return passed(f"{ctx.on} is at least {span} after {_desc(prev)}{why}")
-    return wait(f"{ctx.on} is less than {span} after {_desc(prev)}{why}; "
-                f"allowed from {due}", due)
+    return wait(f"{ctx.on} is less than {span} after {_desc(prev)}{why}; allowed from {due}", due)
 
 
-@kind("cross_region_interval", can_wait=True, params={
-    "days": _p(int, "minimum days between procedures in different regions", True),
-    "families": _p(frozenset, "families of the other procedures considered", True),
-    "fact": _p(str, "clinical fact that allows it (a documented medical reason)", True),
-})
+@kind(
+    "cross_region_interval",
+    can_wait=True,
+    params={
+        "days": _p(int, "minimum days between procedures in different regions", True),
+        "families": _p(frozenset, "families of the other procedures considered", True),
+        "fact": _p(str, "clinical fact that allows it (a documented medical reason)", True),
+    },
+)
 def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Procedures in another region dated 0 < |days| < N from the DOS fail unless the fact
     (a medical reason) is attested true; next eligible N days after the latest of them."""
@@ -232,24 +264,29 @@ def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     near = ctx.state.near(ctx.on, n, params["families"], exclude_region=ctx.proposed.region)
     if not near:
         return passed(f"no other-region procedure within {n} days of {ctx.on}")
-    what = ", ".join(f"{family_name(q.family)} in {q.region} on {q.date_of_service}"
-                     for q in near)
+    what = ", ".join(f"{family_name(q.family)} in {q.region} on {q.date_of_service}" for q in near)
     fact = params["fact"]
     value = ctx.fact(fact)
     if value is True:
         return passed(f"{what} is within {n} days, with a documented medical reason ({fact})")
     due = max(q.date_of_service for q in near) + timedelta(days=n)
-    return wait(f"{what} is within {n} days and no medical reason is documented; "
-                f"allowed from {due}", due)
+    return wait(
+        f"{what} is within {n} days and no medical reason is documented; allowed from {due}", due
+    )
 
 
-@kind("same_day_conflict", params={
-    "families": _p(frozenset, "families of the other procedures considered", True),
-    "other_region_fact": _p(str, "fact allowing a procedure in another region that day"),
-    "same_region_pairs": _p(frozenset, "frozensets of two families allowed together in the "
-                            "same region with same_region_fact"),
-    "same_region_fact": _p(str, "fact allowing a same_region_pairs combination"),
-})
+@kind(
+    "same_day_conflict",
+    params={
+        "families": _p(frozenset, "families of the other procedures considered", True),
+        "other_region_fact": _p(str, "fact allowing a procedure in another region that day"),
+        "same_region_pairs": _p(
+            frozenset,
+            "frozensets of two families allowed together in the same region with same_region_fact",
+        ),
+        "same_region_fact": _p(str, "fact allowing a same_region_pairs combination"),
+    },
+)
 def _same_day(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Other procedures of the patient on the same date: in another region they need the
     other-region fact; in the same region only the allowed pairs with their fact. The facts
@@ -263,7 +300,8 @@ def _same_day(ctx: Context, params: Mapping[str, Any]) -> Verdict:
         if q.region != ctx.proposed.region:
             fact = params.get("other_region_fact")
         elif frozenset({ctx.proposed.family, q.family}) in params.get(
-                "same_region_pairs", frozenset()):
+            "same_region_pairs", frozenset()
+        ):
             fact = params.get("same_region_fact")
         else:
             worst.append(failed(f"{what}: not allowed in the same region on the same day"))
@@ -282,16 +320,23 @@ def _same_day(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 # ----------------------------------------------------------------------------- relief
 
 
-@kind("previous_relief", can_wait=True, params={
-    **_RELIEF_PARAMS,
-    "measure": _p(str, '"latest" (default), "earliest" or "sustained"'),
-    "sustained": _p(SPAN, "for measure sustained: M in 'meets T sustained M'"),
-    "sustained_if_previous_intent": _p(frozenset, "apply sustained only when the previous "
-                                       "procedure's intent is one of these (else latest)"),
-    "and_latest": _p(bool, "with sustained: the latest outcome must also meet T"),
-    "change_allows": _p(bool, "a miss still passes when levels or approach differ"),
-    "scope": _p(str, SCOPE_DOC),
-})
+@kind(
+    "previous_relief",
+    can_wait=True,
+    params={
+        **_RELIEF_PARAMS,
+        "measure": _p(str, '"latest" (default), "earliest" or "sustained"'),
+        "sustained": _p(SPAN, "for measure sustained: M in 'meets T sustained M'"),
+        "sustained_if_previous_intent": _p(
+            frozenset,
+            "apply sustained only when the previous "
+            "procedure's intent is one of these (else latest)",
+        ),
+        "and_latest": _p(bool, "with sustained: the latest outcome must also meet T"),
+        "change_allows": _p(bool, "a miss still passes when levels or approach differ"),
+        "scope": _p(str, SCOPE_DOC),
+    },
+)
 def _previous_relief(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """The previous procedure's relief against T: "meets T" (latest counted outcome),
     "earliest outcome meets T", or "meets T sustained M" (the waiting part is a time
@@ -314,14 +359,11 @@ def _previous_relief(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
                 return failed(f"{what} had {need}, but its latest outcome no longer meets it")
             return passed(f"{what} had {need}")
         if s.status is Sustained.FAIL:
-            return failed(f"{what} did not keep {need}: an outcome on {s.missed_on} "
-                          "missed it")
+            return failed(f"{what} did not keep {need}: an outcome on {s.missed_on} missed it")
         if s.status is Sustained.TIME_FAIL:
             return wait(f"{what} needs {need}; {ctx.on} is before {s.due_on}", s.due_on)
-        return missing(f"{what} needs {need}; no outcome documents relief through "
-                       f"{s.due_on}")
-    met = (prev.earliest_meets(test, ctx.on) if measure == "earliest"
-           else prev.meets(test, ctx.on))
+        return missing(f"{what} needs {need}; no outcome documents relief through {s.due_on}")
+    met = prev.earliest_meets(test, ctx.on) if measure == "earliest" else prev.meets(test, ctx.on)
     label = "earliest outcome" if measure == "earliest" else "latest outcome"
     if met is None:
         return missing(f"no outcome of {what} is documented (needs {test.describe()})")
@@ -330,10 +372,14 @@ def _previous_relief(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     if params.get("change_allows"):
         changes = _changes(ctx, prev)
         if changes:
-            return passed(f"the {label} of {what} does not meet {test.describe()}, but the "
-                          f"{' and '.join(changes)} differ")
-        return failed(f"the {label} of {what} does not meet {test.describe()}, and the "
-                      "levels and approach are the same")
+            return passed(
+                f"the {label} of {what} does not meet {test.describe()}, but the "
+                f"{' and '.join(changes)} differ"
+            )
+        return failed(
+            f"the {label} of {what} does not meet {test.describe()}, and the "
+            "levels and approach are the same"
+        )
     return failed(f"the {label} of {what} does not meet {test.describe()}")
 
 
@@ -356,36 +402,48 @@ def _changes(ctx: Context, prev: Procedure) -> list[str]:
     return changes
 
 
-def _judge(proc: Procedure, test: ReliefTest, measure: str, on: date,
-           after_days: int | None, require_functional: bool) -> bool | None:
+def _judge(
+    proc: Procedure,
+    test: ReliefTest,
+    measure: str,
+    on: date,
+    after_days: int | None,
+    require_functional: bool,
+) -> bool | None:
     counted = proc.counted_outcomes(on)
     if not counted:
         return None
     # With ``after_days``, outcomes assessed sooner show no relief lasting that long: a
     # procedure whose every outcome is too early fails rather than misses.
-    seen = [o for o in counted
-            if after_days is None
-            or o.assessed_on >= proc.date_of_service + timedelta(days=after_days)]
+    seen = [
+        o
+        for o in counted
+        if after_days is None or o.assessed_on >= proc.date_of_service + timedelta(days=after_days)
+    ]
     if not seen:
         return False
     o = seen[0] if measure == "earliest" else seen[-1]
     return test.met_by(o) and (not require_functional or o.functional_improvement)
 
 
-@kind("prior_procedure", params={
-    **_RELIEF_PARAMS,
-    "family": _p(str, "family of the prerequisite procedure", True),
-    "scope": _p(str, SCOPE_DOC),
-    "intent_in": _p(frozenset, "intents the prerequisite may have"),
-    "approach_in": _p(frozenset, "approaches it may have (None allowed for absent)"),
-    "same_device_type": _p(bool, "its device_type must equal the proposed one"),
-    "measure": _p(str, '"latest" (default) or "earliest" outcome'),
-    "min_count": _p(int, "how many qualifying procedures are needed (default 1)"),
-    "require_functional": _p(bool, "the outcome must also show functional improvement"),
-    "assessed_after_days": _p(int, "only outcomes assessed >= its DOS + N days count (only "
-                              "sooner ones: fails)"),
-    "label": _p(str, "what the prerequisite is, for messages", True),
-})
+@kind(
+    "prior_procedure",
+    params={
+        **_RELIEF_PARAMS,
+        "family": _p(str, "family of the prerequisite procedure", True),
+        "scope": _p(str, SCOPE_DOC),
+        "intent_in": _p(frozenset, "intents the prerequisite may have"),
+        "approach_in": _p(frozenset, "approaches it may have (None allowed for absent)"),
+        "same_device_type": _p(bool, "its device_type must equal the proposed one"),
+        "measure": _p(str, '"latest" (default) or "earliest" outcome'),
+        "min_count": _p(int, "how many qualifying procedures are needed (default 1)"),
+        "require_functional": _p(bool, "the outcome must also show functional improvement"),
+        "assessed_after_days": _p(
+            int, "only outcomes assessed >= its DOS + N days count (only sooner ones: fails)"
+        ),
+        "label": _p(str, "what the prerequisite is, for messages", True),
+    },
+)
 def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """A prerequisite: at least ``min_count`` prior procedures matching the filters whose
     outcome meets T. None matching -> fail; not enough yet but some without an outcome ->
@@ -394,7 +452,8 @@ def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     intents = params.get("intent_in")
     approaches = params.get("approach_in")
     candidates = [
-        q for q in candidates
+        q
+        for q in candidates
         if (intents is None or q.intent in intents)
         and (approaches is None or q.approach in approaches)
         and (not params.get("same_device_type") or q.device_type == ctx.proposed.device_type)
@@ -402,41 +461,61 @@ def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     need = int(params.get("min_count", 1))
     label = params["label"]
     test = _relief_test(ctx, params)
-    relief = test.describe() + (" with functional improvement"
-                                if params.get("require_functional") else "")
+    relief = test.describe() + (
+        " with functional improvement" if params.get("require_functional") else ""
+    )
     if not candidates:
         return failed(f"no prior {label} is recorded (needs {need} with {relief})")
-    verdicts = [_judge(q, test, params.get("measure", "latest"), ctx.on,
-                       params.get("assessed_after_days"), bool(params.get("require_functional")))
-                for q in candidates]
+    verdicts = [
+        _judge(
+            q,
+            test,
+            params.get("measure", "latest"),
+            ctx.on,
+            params.get("assessed_after_days"),
+            bool(params.get("require_functional")),
+        )
+        for q in candidates
+    ]
     met = sum(1 for v in verdicts if v is True)
     pending = sum(1 for v in verdicts if v is None)
     if met >= need:
         return passed(f"{met} prior {label} with {relief} (needs {need})")
     if met + pending >= need:
-        return missing(f"{met} prior {label} with {relief} of {need} needed; "
-                       f"{pending} without a documented outcome")
+        return missing(
+            f"{met} prior {label} with {relief} of {need} needed; "
+            f"{pending} without a documented outcome"
+        )
     return failed(f"only {met} prior {label} with {relief} (needs {need})")
 
 
-@kind("prior_poor_responses", params={
-    **_RELIEF_PARAMS,
-    "fail_at": _p(int, "fails when this many prior procedures of the episode miss T", True),
-    "measure": _p(str, '"latest" (default) or "earliest" outcome'),
-})
+@kind(
+    "prior_poor_responses",
+    params={
+        **_RELIEF_PARAMS,
+        "fail_at": _p(int, "fails when this many prior procedures of the episode miss T", True),
+        "measure": _p(str, '"latest" (default) or "earliest" outcome'),
+    },
+)
 def _prior_poor(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Counts prior procedures of the episode whose outcome misses T; fails at ``fail_at``."""
     test = _relief_test(ctx, params)
-    poor = [q for q in ctx.placement.prior_in_episode
-            if _judge(q, test, params.get("measure", "latest"), ctx.on, None, False) is False]
+    poor = [
+        q
+        for q in ctx.placement.prior_in_episode
+        if _judge(q, test, params.get("measure", "latest"), ctx.on, None, False) is False
+    ]
     limit = int(params["fail_at"])
     name = family_name(ctx.proposed.family)
     if len(poor) >= limit:
         dates = ", ".join(str(q.date_of_service) for q in poor)
-        return failed(f"{len(poor)} prior {name}(s) of the episode without {test.describe()} "
-                      f"({dates}); at most {limit - 1} allowed")
-    return passed(f"{len(poor)} prior {name}(s) of the episode without {test.describe()} "
-                  f"(fails at {limit})")
+        return failed(
+            f"{len(poor)} prior {name}(s) of the episode without {test.describe()} "
+            f"({dates}); at most {limit - 1} allowed"
+        )
+    return passed(
+        f"{len(poor)} prior {name}(s) of the episode without {test.describe()} (fails at {limit})"
+    )
 
 
 # ----------------------------------------------------------------------------- caps
@@ -450,33 +529,47 @@ def window_exit(day: date, length: Span) -> date:
     return end
 
 
-def _cap_usage(ctx: Context, on: date, length: Span, pairing: Span | None,
-               scope: str) -> tuple[int, int]:
+def _cap_usage(
+    ctx: Context, on: date, length: Span, pairing: Span | None, scope: str
+) -> tuple[int, int]:
     """(prior procedures counted in the window ending ``on``, what the proposed adds)."""
     p = ctx.proposed
     if scope == "patient":
-        prior = sum(1 for q in ctx.state.of_family(p.family)
-                    if q.date_of_service < on and in_window(q.date_of_service, on, length))
+        prior = sum(
+            1
+            for q in ctx.state.of_family(p.family)
+            if q.date_of_service < on and in_window(q.date_of_service, on, length)
+        )
         return prior, 1
     fam = ctx.family_state
     if pairing is None:
         return fam.count_in_window(on, length, before=on), 1
     prior = fam.counted_in_window(on, length, pairing, before=on)
     partner = fam.partner_for(on, p.laterality, p.levels, pairing)
-    adds = 0 if partner is not None and partner.date_of_service < on and in_window(
-        partner.date_of_service, on, length) else 1
+    adds = (
+        0
+        if partner is not None
+        and partner.date_of_service < on
+        and in_window(partner.date_of_service, on, length)
+        else 1
+    )
     return prior, adds
 
 
-@kind("rolling_cap", can_wait=True, params={
-    "length": _p(SPAN, "the rolling window, e.g. 12 months", True),
-    "limit": _p((int, Ref), "at most this many in the window, the proposed one included", True),
-    "scope": _p(str, SCOPE_DOC),
-    "pairing": _p(SPAN, "bilateral pairing window: opposite sides at the same levels within "
-                  "it count once"),
-    "lifted_by": _p(str, "clinical fact that raises or lifts the cap"),
-    "lifted_limit": _p(int, "the cap with that fact (absent: no cap at all)"),
-})
+@kind(
+    "rolling_cap",
+    can_wait=True,
+    params={
+        "length": _p(SPAN, "the rolling window, e.g. 12 months", True),
+        "limit": _p((int, Ref), "at most this many in the window, the proposed one included", True),
+        "scope": _p(str, SCOPE_DOC),
+        "pairing": _p(
+            SPAN, "bilateral pairing window: opposite sides at the same levels within it count once"
+        ),
+        "lifted_by": _p(str, "clinical fact that raises or lifts the cap"),
+        "lifted_limit": _p(int, "the cap with that fact (absent: no cap at all)"),
+    },
+)
 def _rolling_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """At most ``limit`` in a rolling window (dates after end - length, before the DOS),
     the proposed included; next eligible on the first date the count fits. ``lifted_by`` is
@@ -491,8 +584,10 @@ def _rolling_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     pairs = " (bilateral pairs count once)" if pairing else ""
     name = family_name(ctx.proposed.family)
     where = "" if scope == "patient" else f" in {ctx.proposed.region}"
-    counted = (f"{prior} {name}(s){where} in the {length} before {ctx.on}{pairs}, "
-               f"{'and this one pairs with one of them' if adds == 0 else 'plus this one'}")
+    counted = (
+        f"{prior} {name}(s){where} in the {length} before {ctx.on}{pairs}, "
+        f"{'and this one pairs with one of them' if adds == 0 else 'plus this one'}"
+    )
     if total <= limit:
         return passed(f"{counted}: {total} of at most {limit}")
     fact = params.get("lifted_by")
@@ -502,27 +597,31 @@ def _rolling_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict:
         lifted = params.get("lifted_limit")
         if ctx.fact(fact) is True:
             if lifted is None or total <= lifted:
-                return passed(f"{counted}: {total}, allowed with {fact}"
-                              + (f" (at most {lifted})" if lifted is not None else ""))
+                return passed(
+                    f"{counted}: {total}, allowed with {fact}"
+                    + (f" (at most {lifted})" if lifted is not None else "")
+                )
             effective = lifted
             note = f" (raised by {fact})"
         else:
             # An exception, not a requirement: unless attested, the plain cap applies.
             note = f" ({fact} not attested)"
     due = _cap_fits_on(ctx, length, pairing, scope, effective)
-    return wait(f"{counted}: {total} exceeds the cap of {effective}{note}; allowed from {due}",
-                due)
+    return wait(f"{counted}: {total} exceeds the cap of {effective}{note}; allowed from {due}", due)
 
 
-def _cap_fits_on(ctx: Context, length: Span, pairing: Span | None, scope: str,
-                 limit: int) -> date:
+def _cap_fits_on(ctx: Context, length: Span, pairing: Span | None, scope: str, limit: int) -> date:
     """The first date after the DOS on which the count fits under ``limit``: the count can
     only drop on a date some procedure leaves the window, so only those dates are tried."""
     p = ctx.proposed
-    procs = (ctx.state.of_family(p.family) if scope == "patient"
-             else ctx.family_state.procedures)
-    exits = sorted({window_exit(q.date_of_service, length) for q in procs
-                    if window_exit(q.date_of_service, length) > ctx.on})
+    procs = ctx.state.of_family(p.family) if scope == "patient" else ctx.family_state.procedures
+    exits = sorted(
+        {
+            window_exit(q.date_of_service, length)
+            for q in procs
+            if window_exit(q.date_of_service, length) > ctx.on
+        }
+    )
     for day in exits:
         prior, adds = _cap_usage(ctx, day, length, pairing, scope)
         if prior + adds <= limit:
@@ -530,11 +629,15 @@ def _cap_fits_on(ctx: Context, length: Span, pairing: Span | None, scope: str,
     return exits[-1] if exits else ctx.on + timedelta(days=1)
 
 
-@kind("episode_cap", can_wait=True, params={
-    "span": _p(SPAN, "the opening stretch of the episode, e.g. 12 months (first year)", True),
-    "limit": _p((int, Ref), "at most this many in it, the proposed one included", True),
-    "label": _p(str, "name of the stretch, e.g. 'first year of treatment'", True),
-})
+@kind(
+    "episode_cap",
+    can_wait=True,
+    params={
+        "span": _p(SPAN, "the opening stretch of the episode, e.g. 12 months (first year)", True),
+        "limit": _p((int, Ref), "at most this many in it, the proposed one included", True),
+        "label": _p(str, "name of the stretch, e.g. 'first year of treatment'", True),
+    },
+)
 def _episode_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """At most ``limit`` procedures in the first ``span`` of the episode (applies only while
     the DOS is inside it); next eligible when that stretch ends."""
@@ -547,18 +650,23 @@ def _episode_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     prior = sum(1 for q in place.prior_in_episode if q.date_of_service < end)
     name = family_name(ctx.proposed.family)
     label = params["label"]
-    counted = (f"{prior} prior {name}(s) in the {label} of the episode started "
-               f"{place.episode_start} (until {end})")
+    counted = (
+        f"{prior} prior {name}(s) in the {label} of the episode started "
+        f"{place.episode_start} (until {end})"
+    )
     if prior + 1 <= limit:
         return passed(f"{counted}: this one makes {prior + 1} of at most {limit}")
     return wait(f"{counted}: the cap of {limit} is reached; allowed from {end}", end)
 
 
-@kind("units_per_day", params={
-    "code_groups": _p(tuple, "tuple of frozensets of codes whose units add up", True),
-    "limit": _p(int, "at most this many units of a group on one date", True),
-    "label": _p(str, "what is counted, e.g. 'transforaminal levels'", True),
-})
+@kind(
+    "units_per_day",
+    params={
+        "code_groups": _p(tuple, "tuple of frozensets of codes whose units add up", True),
+        "limit": _p(int, "at most this many units of a group on one date", True),
+        "label": _p(str, "what is counted, e.g. 'transforaminal levels'", True),
+    },
+)
 def _units_per_day(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """Units of a code group on one date, the proposed procedure and the patient's other
     procedures that date together, at most ``limit``."""
@@ -580,10 +688,13 @@ def _units_per_day(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
 # ----------------------------------------------------------------------------- anatomy
 
 
-@kind("levels_limit", params={
-    "max_levels": _p(int, "at most this many levels in one procedure"),
-    "allowed_levels": _p(tuple, "the only levels allowed"),
-})
+@kind(
+    "levels_limit",
+    params={
+        "max_levels": _p(int, "at most this many levels in one procedure"),
+        "allowed_levels": _p(tuple, "the only levels allowed"),
+    },
+)
 def _levels_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """How many and which levels one procedure may treat (no levels given -> missing)."""
     levels = ctx.proposed.levels
@@ -600,10 +711,13 @@ def _levels_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return passed(f"levels {', '.join(levels)} are within the limits")
 
 
-@kind("surgery_conflict", params={
-    "surgery_kind": _p(str, "the kind of surgery (None: any)"),
-    "overlapping_levels": _p(bool, "only a surgery at an overlapping level conflicts"),
-})
+@kind(
+    "surgery_conflict",
+    params={
+        "surgery_kind": _p(str, "the kind of surgery (None: any)"),
+        "overlapping_levels": _p(bool, "only a surgery at an overlapping level conflicts"),
+    },
+)
 def _surgery_conflict(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """A prior surgery of the kind in the region (at an overlapping level) fails."""
     wanted = params.get("surgery_kind")
@@ -615,8 +729,10 @@ def _surgery_conflict(ctx: Context, params: Mapping[str, Any]) -> Verdict:
         if not overlap:
             return failed(f"{wanted or 'surgery'} in {s.region} on {s.date}")
         if not levels:
-            return missing(f"{wanted or 'surgery'} on {s.date}: the procedure's levels are "
-                           "needed to rule out an overlap")
+            return missing(
+                f"{wanted or 'surgery'} on {s.date}: the procedure's levels are "
+                "needed to rule out an overlap"
+            )
         common = levels & set(s.levels)
         if common:
             return failed(f"{wanted or 'surgery'} on {s.date} at {', '.join(sorted(common))}")
@@ -630,12 +746,19 @@ def _exemption(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return passed(str(params["message"]))
 
 
-@kind("procedure_attribute", params={
-    "field": _p(str, "attribute of the proposed procedure: approach, intent, agent, "
-                "indication, laterality or device_type", True),
-    "allowed": _p(frozenset, "the values that pass (absent: any stated value passes)"),
-    "label": _p(str, "what the attribute is, for messages", True),
-})
+@kind(
+    "procedure_attribute",
+    params={
+        "field": _p(
+            str,
+            "attribute of the proposed procedure: approach, intent, agent, "
+            "indication, laterality or device_type",
+            True,
+        ),
+        "allowed": _p(frozenset, "the values that pass (absent: any stated value passes)"),
+        "label": _p(str, "what the attribute is, for messages", True),
+    },
+)
 def _procedure_attribute(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """An attribute of the proposed procedure the payer needs stated: absent -> missing;
     stated but not one of ``allowed`` -> fail (e.g. an approach the payer does not cover)."""
@@ -646,6 +769,7 @@ def _procedure_attribute(ctx: Context, params: Mapping[str, Any]) -> Verdict:
         return missing(f"{name} is not given: {label}")
     allowed = params.get("allowed")
     if allowed is not None and value not in allowed:
-        return failed(f"{name} {value} is not covered: {label} must be "
-                      f"{' or '.join(sorted(allowed))}")
+        return failed(
+            f"{name} {value} is not covered: {label} must be {' or '.join(sorted(allowed))}"
+        )
     return passed(f"{name} {value}: {label}")

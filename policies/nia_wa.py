@@ -41,13 +41,20 @@ def _chronic_therapeutic(codes: frozenset[str]) -> When:
 
 def _diagnostic_blocks(region: str, threshold: int, citation: str) -> Rule:
     return Rule(
-        "wa.rfa.diagnostic_blocks", "prior_procedure",
+        "wa.rfa.diagnostic_blocks",
+        "prior_procedure",
         f"The first {region} neurotomy of an episode needs two prior diagnostic medial branch "
         f"blocks in the region, each with at least {threshold}% pain relief (pain relief "
         "alone, first outcome).",
-        {"family": "facet", "intent_in": frozenset({"diagnostic"}), "measure": "earliest",
-         "threshold": threshold, "functional_counts": False, "min_count": 2,
-         "label": f"diagnostic facet block in the {region} region"},
+        {
+            "family": "facet",
+            "intent_in": frozenset({"diagnostic"}),
+            "measure": "earliest",
+            "threshold": threshold,
+            "functional_counts": False,
+            "min_count": 2,
+            "label": f"diagnostic facet block in the {region} region",
+        },
         when=When(cpt_in=RFA_CODES, region_in=frozenset({region}), new_episode=True),
         citation_override=CITATIONS[citation],
     )
@@ -56,88 +63,148 @@ def _diagnostic_blocks(region: str, threshold: int, citation: str) -> Rule:
 WA_HCA = Guideline(
     id="WA_HCA",
     title="Washington State Health Care Authority limits (Health Technology Assessments "
-          "20160318B Spinal Injections and 20140321B Facet Neurotomy), as printed in the NIA "
-          "guidelines",
+    "20160318B Spinal Injections and 20140321B Facet Neurotomy), as printed in the NIA "
+    "guidelines",
     source=NIA,
     families=frozenset({"esi", "sij", "facet", "rfa"}),
     versions=(GuidelineVersion("2024", None, {}, "as printed in the 2024 NIA guidelines"),),
     rules=(
         # ---- scope of the spinal injection limits
-        Rule("wa.esi.chronic_therapeutic_scope", "exemption",
-             "The Washington epidural limits cover therapeutic injections for chronic pain.",
-             {"message": "a therapeutic epidural injection for chronic pain: the Washington "
-                         "limits apply"},
-             when=_chronic_therapeutic(ESI_CODES)),
-        Rule("wa.esi.chronic_therapeutic_scope", "exemption",
-             "The Washington epidural limits cover therapeutic injections for chronic pain.",
-             {"message": "not a therapeutic epidural injection for chronic pain (diagnostic, "
-                         "or for acute pain): the Washington limits do not apply"},
-             when=When(cpt_in=ESI_CODES), unless=_chronic_therapeutic(ESI_CODES)),
-        Rule("wa.sij.chronic_therapeutic_scope", "exemption",
-             "The Washington sacroiliac limits cover therapeutic injections for chronic pain.",
-             {"message": "a therapeutic sacroiliac joint injection for chronic pain: the "
-                         "Washington limits apply"},
-             when=_chronic_therapeutic(SIJ_CODES)),
-        Rule("wa.sij.chronic_therapeutic_scope", "exemption",
-             "The Washington sacroiliac limits cover therapeutic injections for chronic pain.",
-             {"message": "not a therapeutic sacroiliac joint injection for chronic pain: the "
-                         "Washington limits do not apply"},
-             when=When(cpt_in=SIJ_CODES), unless=_chronic_therapeutic(SIJ_CODES)),
+        Rule(
+            "wa.esi.chronic_therapeutic_scope",
+            "exemption",
+            "The Washington epidural limits cover therapeutic injections for chronic pain.",
+            {
+                "message": "a therapeutic epidural injection for chronic pain: the Washington "
+                "limits apply"
+            },
+            when=_chronic_therapeutic(ESI_CODES),
+        ),
+        Rule(
+            "wa.esi.chronic_therapeutic_scope",
+            "exemption",
+            "The Washington epidural limits cover therapeutic injections for chronic pain.",
+            {
+                "message": "not a therapeutic epidural injection for chronic pain (diagnostic, "
+                "or for acute pain): the Washington limits do not apply"
+            },
+            when=When(cpt_in=ESI_CODES),
+            unless=_chronic_therapeutic(ESI_CODES),
+        ),
+        Rule(
+            "wa.sij.chronic_therapeutic_scope",
+            "exemption",
+            "The Washington sacroiliac limits cover therapeutic injections for chronic pain.",
+            {
+                "message": "a therapeutic sacroiliac joint injection for chronic pain: the "
+                "Washington limits apply"
+            },
+            when=_chronic_therapeutic(SIJ_CODES),
+        ),
+        Rule(
+            "wa.sij.chronic_therapeutic_scope",
+            "exemption",
+            "The Washington sacroiliac limits cover therapeutic injections for chronic pain.",
+            {
+                "message": "not a therapeutic sacroiliac joint injection for chronic pain: the "
+                "Washington limits do not apply"
+            },
+            when=When(cpt_in=SIJ_CODES),
+            unless=_chronic_therapeutic(SIJ_CODES),
+        ),
         # ---- esi
-        Rule("wa.esi.six_month_cap", "rolling_cap",
-             "At most three therapeutic epidural injections per region in a rolling 6 months.",
-             {"length": months(6), "limit": 3},
-             when=_chronic_therapeutic(ESI_CODES), time_rule=True),
-        Rule("wa.esi.no_improvement_limit", "prior_poor_responses",
-             "No more than two epidural injections of the episode without clinically "
-             "meaningful improvement (30% relief or functional improvement).",
-             {"threshold": 30, "fail_at": 2},
-             when=_chronic_therapeutic(ESI_CODES)),
+        Rule(
+            "wa.esi.six_month_cap",
+            "rolling_cap",
+            "At most three therapeutic epidural injections per region in a rolling 6 months.",
+            {"length": months(6), "limit": 3},
+            when=_chronic_therapeutic(ESI_CODES),
+            time_rule=True,
+        ),
+        Rule(
+            "wa.esi.no_improvement_limit",
+            "prior_poor_responses",
+            "No more than two epidural injections of the episode without clinically "
+            "meaningful improvement (30% relief or functional improvement).",
+            {"threshold": 30, "fail_at": 2},
+            when=_chronic_therapeutic(ESI_CODES),
+        ),
         # ---- sij
-        Rule("wa.sij.improvement_required", "prior_poor_responses",
-             "No more than one sacroiliac joint injection of the episode without clinically "
-             "meaningful improvement (30% relief or functional improvement).",
-             {"threshold": 30, "fail_at": 1},
-             when=_chronic_therapeutic(SIJ_CODES)),
+        Rule(
+            "wa.sij.improvement_required",
+            "prior_poor_responses",
+            "No more than one sacroiliac joint injection of the episode without clinically "
+            "meaningful improvement (30% relief or functional improvement).",
+            {"threshold": 30, "fail_at": 1},
+            when=_chronic_therapeutic(SIJ_CODES),
+        ),
         # ---- facet
-        Rule("wa.facet.intra_articular_not_covered", "procedure_attribute",
-             "Facet (intra-articular) joint injections are not a covered benefit; only medial "
-             "branch blocks are considered, so the approach must be stated.",
-             {"field": "approach", "allowed": frozenset({"medial_branch"}),
-              "label": "the approach (intra-articular facet injections are not covered)"},
-             when=When(cpt_in=FACET_CODES)),
-        Rule("wa.facet.therapeutic_mbb_not_covered", "not_covered",
-             "Therapeutic medial branch nerve block injections are not a covered benefit.",
-             {"message": "a therapeutic medial branch block is not a covered benefit in "
-                         "Washington (diagnostic blocks are)"},
-             when=When(cpt_in=FACET_CODES, approach_in=frozenset({"medial_branch"}),
-                       intent_in=THERAPEUTIC)),
+        Rule(
+            "wa.facet.intra_articular_not_covered",
+            "procedure_attribute",
+            "Facet (intra-articular) joint injections are not a covered benefit; only medial "
+            "branch blocks are considered, so the approach must be stated.",
+            {
+                "field": "approach",
+                "allowed": frozenset({"medial_branch"}),
+                "label": "the approach (intra-articular facet injections are not covered)",
+            },
+            when=When(cpt_in=FACET_CODES),
+        ),
+        Rule(
+            "wa.facet.therapeutic_mbb_not_covered",
+            "not_covered",
+            "Therapeutic medial branch nerve block injections are not a covered benefit.",
+            {
+                "message": "a therapeutic medial branch block is not a covered benefit in "
+                "Washington (diagnostic blocks are)"
+            },
+            when=When(
+                cpt_in=FACET_CODES, approach_in=frozenset({"medial_branch"}), intent_in=THERAPEUTIC
+            ),
+        ),
         # ---- rfa
-        Rule("wa.rfa.thoracic_not_covered", "not_covered",
-             "Facet neurotomy for the thoracic spine is not covered.",
-             {"message": "thoracic facet neurotomy is not covered in Washington"},
-             when=When(cpt_in=RFA_CODES, region_in=frozenset({"thoracic"}))),
-        Rule("wa.rfa.cervical_levels", "levels_limit",
-             "Cervical facet neurotomy is limited to C3-C4 through C6-C7.",
-             {"allowed_levels": CERVICAL_RFA_LEVELS},
-             when=When(cpt_in=RFA_CODES, region_in=frozenset({"cervical"}))),
+        Rule(
+            "wa.rfa.thoracic_not_covered",
+            "not_covered",
+            "Facet neurotomy for the thoracic spine is not covered.",
+            {"message": "thoracic facet neurotomy is not covered in Washington"},
+            when=When(cpt_in=RFA_CODES, region_in=frozenset({"thoracic"})),
+        ),
+        Rule(
+            "wa.rfa.cervical_levels",
+            "levels_limit",
+            "Cervical facet neurotomy is limited to C3-C4 through C6-C7.",
+            {"allowed_levels": CERVICAL_RFA_LEVELS},
+            when=When(cpt_in=RFA_CODES, region_in=frozenset({"cervical"})),
+        ),
         # One reason for the cervical limits (range and count), quoting each sentence.
-        Rule("wa.rfa.cervical_levels", "levels_limit",
-             "One cervical joint per intervention.",
-             {"max_levels": 1},
-             when=When(cpt_in=RFA_CODES, region_in=frozenset({"cervical"})),
-             citation_override=CITATIONS["wa.rfa.cervical_one_joint"]),
-        Rule("wa.rfa.lumbar_levels", "levels_limit",
-             "One or two lumbar joints (levels) per intervention.",
-             {"max_levels": 2},
-             when=When(cpt_in=RFA_CODES, region_in=frozenset({"lumbar"}))),
+        Rule(
+            "wa.rfa.cervical_levels",
+            "levels_limit",
+            "One cervical joint per intervention.",
+            {"max_levels": 1},
+            when=When(cpt_in=RFA_CODES, region_in=frozenset({"cervical"})),
+            citation_override=CITATIONS["wa.rfa.cervical_one_joint"],
+        ),
+        Rule(
+            "wa.rfa.lumbar_levels",
+            "levels_limit",
+            "One or two lumbar joints (levels) per intervention.",
+            {"max_levels": 2},
+            when=When(cpt_in=RFA_CODES, region_in=frozenset({"lumbar"})),
+        ),
         _diagnostic_blocks("lumbar", 80, "wa.rfa.diagnostic_blocks"),
         _diagnostic_blocks("cervical", 100, "wa.rfa.diagnostic_blocks_cervical"),
-        Rule("wa.rfa.repeat_sustained", "previous_relief",
-             "A further neurotomy needs clinically significant improvement (30% relief or "
-             "functional improvement) from the previous one for six months.",
-             {"threshold": 30, "measure": "sustained", "sustained": months(6)},
-             when=When(cpt_in=RFA_CODES, new_episode=False), time_rule=True),
+        Rule(
+            "wa.rfa.repeat_sustained",
+            "previous_relief",
+            "A further neurotomy needs clinically significant improvement (30% relief or "
+            "functional improvement) from the previous one for six months.",
+            {"threshold": 30, "measure": "sustained", "sustained": months(6)},
+            when=When(cpt_in=RFA_CODES, new_episode=False),
+            time_rule=True,
+        ),
     ),
 )
 

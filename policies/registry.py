@@ -41,26 +41,41 @@ def all_sets() -> list[PolicySet]:
     return list(SETS.values())
 
 
-register(PolicySet(
-    "nia", "NIA/Evolent 2024 Interventional Pain Management guidelines",
-    nia.NIA_INJECTION_GUIDELINES + nia_devices.NIA_DEVICE_GUIDELINES,
-))
-register(PolicySet(
-    "nia-wa", "NIA/Evolent 2024 guidelines tightened by the Washington State HCA limits",
-    nia.NIA_INJECTION_GUIDELINES + nia_devices.NIA_DEVICE_GUIDELINES + nia_wa.WA_GUIDELINES,
-))
-register(PolicySet(
-    "cohere", "Cohere Health Neck Pain V3.0 and Spinal Allogeneic Tissue-Based Injections V1.0",
-    cohere.COHERE_GUIDELINES,
-))
-register(PolicySet(
-    "cohere-ma", "Cohere Health Medicare Advantage Intrathecal Pain Pumps V2",
-    cohere_ma.COHERE_MA_GUIDELINES,
-))
-register(PolicySet(
-    "bcbs-ma", "Blue Cross medical policy 254, Orthopedic Applications of Stem Cell Therapy",
-    bcbs_ma.BCBS_MA_GUIDELINES,
-))
+register(
+    PolicySet(
+        "nia",
+        "NIA/Evolent 2024 Interventional Pain Management guidelines",
+        nia.NIA_INJECTION_GUIDELINES + nia_devices.NIA_DEVICE_GUIDELINES,
+    )
+)
+register(
+    PolicySet(
+        "nia-wa",
+        "NIA/Evolent 2024 guidelines tightened by the Washington State HCA limits",
+        nia.NIA_INJECTION_GUIDELINES + nia_devices.NIA_DEVICE_GUIDELINES + nia_wa.WA_GUIDELINES,
+    )
+)
+register(
+    PolicySet(
+        "cohere",
+        "Cohere Health Neck Pain V3.0 and Spinal Allogeneic Tissue-Based Injections V1.0",
+        cohere.COHERE_GUIDELINES,
+    )
+)
+register(
+    PolicySet(
+        "cohere-ma",
+        "Cohere Health Medicare Advantage Intrathecal Pain Pumps V2",
+        cohere_ma.COHERE_MA_GUIDELINES,
+    )
+)
+register(
+    PolicySet(
+        "bcbs-ma",
+        "Blue Cross medical policy 254, Orthopedic Applications of Stem Cell Therapy",
+        bcbs_ma.BCBS_MA_GUIDELINES,
+    )
+)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -100,14 +115,13 @@ def check_rule(guideline: Guideline, rule: Rule) -> list[str]:
         if param is None:
             problems.append(f"{where}: unknown parameter {name!r} for kind {rule.kind}")
             continue
-        if value is not None and not isinstance(value, param.types + (Ref,)):
+        if value is not None and not isinstance(value, (*param.types, Ref)):
             problems.append(f"{where}: parameter {name!r} has type {type(value).__name__}")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             problems.append(f"{where}: parameter {name!r} is negative")
         if name == "threshold" and isinstance(value, (int, float)) and value > 100:
             problems.append(f"{where}: threshold above 100%")
-        if name in _COUNTS and isinstance(value, int) and not isinstance(value, bool) \
-                and value < 1:
+        if name in _COUNTS and isinstance(value, int) and not isinstance(value, bool) and value < 1:
             problems.append(f"{where}: parameter {name!r} must be at least 1")
         if isinstance(value, Span) and value.amount == 0:
             problems.append(f"{where}: parameter {name!r} is an empty span")
@@ -127,10 +141,12 @@ def check_rule(guideline: Guideline, rule: Rule) -> list[str]:
     return problems
 
 
-_COUNTS = frozenset({"limit", "lifted_limit", "min_count", "fail_at", "max_levels", "length",
-                     "days"})
-_PROPOSED_FIELDS = frozenset({"intent", "laterality", "agent", "approach", "indication",
-                              "device_type"})
+_COUNTS = frozenset(
+    {"limit", "lifted_limit", "min_count", "fail_at", "max_levels", "length", "days"}
+)
+_PROPOSED_FIELDS = frozenset(
+    {"intent", "laterality", "agent", "approach", "indication", "device_type"}
+)
 
 
 def _check_values(where: str, rule: Rule) -> list[str]:
@@ -142,17 +158,19 @@ def _check_values(where: str, rule: Rule) -> list[str]:
             problems.append(f"{where}: tests must be FactTest, got {type(test).__name__}")
         elif test.op not in FACT_OPS:
             problems.append(f"{where}: unknown fact operator {test.op!r}")
-    for name, allowed in (("measure", {"latest", "earliest", "sustained"}),
-                          ("scope", {"region", "patient"})):
+    for name, allowed in (
+        ("measure", {"latest", "earliest", "sustained"}),
+        ("scope", {"region", "patient"}),
+    ):
         value = rule.params.get(name)
         if value is not None and value not in allowed:
-            problems.append(f"{where}: parameter {name!r} is {value!r}, not one of "
-                            f"{', '.join(sorted(allowed))}")
+            problems.append(
+                f"{where}: parameter {name!r} is {value!r}, not one of {', '.join(sorted(allowed))}"
+            )
     if rule.params.get("measure") == "sustained" and "sustained" not in rule.params:
         problems.append(f"{where}: measure sustained needs the 'sustained' span")
     if rule.kind == "procedure_attribute" and rule.params.get("field") not in _PROPOSED_FIELDS:
-        problems.append(f"{where}: procedure_attribute cannot read "
-                        f"{rule.params.get('field')!r}")
+        problems.append(f"{where}: procedure_attribute cannot read {rule.params.get('field')!r}")
     return problems
 
 
@@ -170,8 +188,10 @@ def check_sources(policy_set: PolicySet, seeds_dir: Path) -> list[str]:
             if not (seeds_dir / c.source).is_file():
                 if c.source not in absent:
                     absent.add(c.source)
-                    problems.append(f"source file {c.source} is not in {seeds_dir}: its "
-                                    "citations cannot be checked")
+                    problems.append(
+                        f"source file {c.source} is not in {seeds_dir}: its "
+                        "citations cannot be checked"
+                    )
             elif not find_in_source(c, seeds_dir):
                 problems.append(f"{where}: quote not found in {c.source}: {c.quote[:80]!r}")
     return problems

@@ -68,9 +68,15 @@ BOOL_COLUMNS = frozenset({"first_year"})
 class NotificationSource(Protocol):
     """What the view reads from the event store (an ``ApplicationRecorder``)."""
 
-    def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
-                             topics: Sequence[str] = (), *,
-                             inclusive_of_start: bool = True) -> Sequence[Notification]: ...
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]: ...
 
     def max_notification_id(self) -> int | None: ...
 
@@ -100,14 +106,30 @@ class Dialect:
             return self.day
         if column in BOOL_COLUMNS:
             return self.boolean
-        if column in ("episode_number", "position", "first_year_count", "count_6m",
-                      "count_12m", "counted_6m", "counted_12m"):
+        if column in (
+            "episode_number",
+            "position",
+            "first_year_count",
+            "count_6m",
+            "count_12m",
+            "counted_6m",
+            "counted_12m",
+        ):
             return self.integer
         return self.text
 
 
-SQLITE = Dialect(param="?", prefix="", schema=None, text="TEXT", integer="INTEGER",
-                 blob="BLOB", day="TEXT", json="TEXT", boolean="INTEGER")
+SQLITE = Dialect(
+    param="?",
+    prefix="",
+    schema=None,
+    text="TEXT",
+    integer="INTEGER",
+    blob="BLOB",
+    day="TEXT",
+    json="TEXT",
+    boolean="INTEGER",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +170,7 @@ class ReadModel(TrackingRecorder):
             f"{c} {d.column_type(c)}" + (" NOT NULL" if c in ("patient_id", "event_id") else "")
             for c in PROCEDURE_COLUMNS
         )
-        authorization_columns = ", ".join(
-            f"{c} {d.column_type(c)}" for c in AUTHORIZATION_COLUMNS
-        )
+        authorization_columns = ", ".join(f"{c} {d.column_type(c)}" for c in AUTHORIZATION_COLUMNS)
         return [
             f"CREATE TABLE IF NOT EXISTS {d.table('streams')} ("
             f"originator_id {d.text} PRIMARY KEY, patient_id {d.text} NOT NULL, "
@@ -172,8 +192,10 @@ class ReadModel(TrackingRecorder):
 
     def view_drop_statements(self) -> list[str]:
         d = self.dialect
-        return [f"DROP TABLE IF EXISTS {d.table(t)}"
-                for t in ("procedures", "authorizations", "events", "streams")]
+        return [
+            f"DROP TABLE IF EXISTS {d.table(t)}"
+            for t in ("procedures", "authorizations", "events", "streams")
+        ]
 
     def create_view_tables(self) -> None:
         with self._transaction() as c:
@@ -186,8 +208,11 @@ class ReadModel(TrackingRecorder):
         with self._transaction() as c:
             for statement in self.view_drop_statements() + self.view_table_statements():
                 c.execute(statement)
-            c.execute(f"DELETE FROM {self.tracking_table()} WHERE application_name = "
-                      f"{self.dialect.param}", (application_name,))
+            c.execute(
+                f"DELETE FROM {self.tracking_table()} WHERE application_name = "
+                f"{self.dialect.param}",
+                (application_name,),
+            )
 
     @abstractmethod
     def tracking_table(self) -> str:
@@ -200,8 +225,9 @@ class ReadModel(TrackingRecorder):
 
     # -- processing
 
-    def process_page(self, application_name: str, notifications: Sequence[Notification],
-                     mapper: Mapper[UUID]) -> PageResult:
+    def process_page(
+        self, application_name: str, notifications: Sequence[Notification], mapper: Mapper[UUID]
+    ) -> PageResult:
         """Apply one page of notifications and record its last id, in one transaction."""
         if not notifications:
             raise ValueError("an empty page has no position to record")
@@ -222,20 +248,35 @@ class ReadModel(TrackingRecorder):
                     new_streams.append((originator_id, created.patient_id, created.region))
                 owner = streams.get(originator_id) or self._stream(c, originator_id)
                 if owner is None:
-                    raise LookupError(f"notification {n.id} belongs to stream "
-                                      f"{originator_id}, whose Created event was never seen")
+                    raise LookupError(
+                        f"notification {n.id} belongs to stream "
+                        f"{originator_id}, whose Created event was never seen"
+                    )
                 streams[originator_id] = owner
-                rows.append((n.id, owner[0], owner[1], originator_id, n.originator_version,
-                             n.topic, n.state))
+                rows.append(
+                    (
+                        n.id,
+                        owner[0],
+                        owner[1],
+                        originator_id,
+                        n.originator_version,
+                        n.topic,
+                        n.state,
+                    )
+                )
                 touched.add(owner[0])
             if new_streams:
                 c.executemany(
                     f"INSERT INTO {self.dialect.table('streams')} VALUES ({p}, {p}, {p}) "
-                    "ON CONFLICT (originator_id) DO NOTHING", new_streams)
+                    "ON CONFLICT (originator_id) DO NOTHING",
+                    new_streams,
+                )
             if rows:
                 c.executemany(
                     f"INSERT INTO {self.dialect.table('events')} VALUES "
-                    f"({p}, {p}, {p}, {p}, {p}, {p}, {p})", rows)
+                    f"({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+                    rows,
+                )
             for patient_id in sorted(touched):
                 self._refold(c, patient_id, mapper)
             position = notifications[-1].id
@@ -243,8 +284,11 @@ class ReadModel(TrackingRecorder):
         return PageResult(len(notifications), len(rows), len(touched), position)
 
     def _stream(self, c: Any, originator_id: str) -> tuple[str, str] | None:
-        c.execute(f"SELECT patient_id, region FROM {self.dialect.table('streams')} "
-                  f"WHERE originator_id = {self.dialect.param}", (originator_id,))
+        c.execute(
+            f"SELECT patient_id, region FROM {self.dialect.table('streams')} "
+            f"WHERE originator_id = {self.dialect.param}",
+            (originator_id,),
+        )
         row = c.fetchone()
         return (row["patient_id"], row["region"]) if row is not None else None
 
@@ -253,30 +297,39 @@ class ReadModel(TrackingRecorder):
         events = self._patient_events(c, patient_id, mapper)
         procedures, authorizations = patient_rows(fold(events, patient_id=patient_id))
         for table in ("procedures", "authorizations"):
-            c.execute(f"DELETE FROM {self.dialect.table(table)} WHERE patient_id = {p}",
-                      (patient_id,))
-        for table, columns, rows in (("procedures", PROCEDURE_COLUMNS, procedures),
-                                     ("authorizations", AUTHORIZATION_COLUMNS, authorizations)):
+            c.execute(
+                f"DELETE FROM {self.dialect.table(table)} WHERE patient_id = {p}", (patient_id,)
+            )
+        for table, columns, rows in (
+            ("procedures", PROCEDURE_COLUMNS, procedures),
+            ("authorizations", AUTHORIZATION_COLUMNS, authorizations),
+        ):
             if rows:
                 c.executemany(
                     f"INSERT INTO {self.dialect.table(table)} ({', '.join(columns)}) "
                     f"VALUES ({', '.join([p] * len(columns))})",
-                    [self._encode(r.as_record(), columns) for r in rows])
+                    [self._encode(r.as_record(), columns) for r in rows],
+                )
 
-    def _patient_events(self, c: Any, patient_id: str,
-                        mapper: Mapper[UUID]) -> list[RecordedEvent]:
+    def _patient_events(self, c: Any, patient_id: str, mapper: Mapper[UUID]) -> list[RecordedEvent]:
         c.execute(
             "SELECT region, originator_id, originator_version, topic, state FROM "
             f"{self.dialect.table('events')} WHERE patient_id = {self.dialect.param} "
-            "ORDER BY notification_id", (patient_id,))
+            "ORDER BY notification_id",
+            (patient_id,),
+        )
         out: list[RecordedEvent] = []
         for row in c.fetchall():
             if row["topic"] == CREATED_TOPIC:
                 continue
-            event = mapper.to_domain_event(StoredEvent(
-                originator_id=UUID(row["originator_id"]),
-                originator_version=row["originator_version"], topic=row["topic"],
-                state=bytes(row["state"])))
+            event = mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=UUID(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+            )
             if type(event) in EVENT_TYPES:
                 out.append(RecordedEvent(patient_id, row["region"], event))  # type: ignore[arg-type]
         return out
@@ -292,21 +345,33 @@ class ReadModel(TrackingRecorder):
     def procedure_rows(self, patient_id: str | None = None) -> list[dict[str, Any]]:
         """Procedure rows (all, or one patient's) as plain records, ordered by patient,
         region, family, date of service and event id."""
-        return self._select("procedures", PROCEDURE_COLUMNS, patient_id,
-                            "patient_id, region, family, date_of_service, event_id")
+        return self._select(
+            "procedures",
+            PROCEDURE_COLUMNS,
+            patient_id,
+            "patient_id, region, family, date_of_service, event_id",
+        )
 
     def authorization_rows(self, patient_id: str | None = None) -> list[dict[str, Any]]:
-        return self._select("authorizations", AUTHORIZATION_COLUMNS, patient_id,
-                            "patient_id, date_of_service, authorization_id")
+        return self._select(
+            "authorizations",
+            AUTHORIZATION_COLUMNS,
+            patient_id,
+            "patient_id, date_of_service, authorization_id",
+        )
 
-    def _select(self, table: str, columns: Sequence[str], patient_id: str | None,
-                order: str) -> list[dict[str, Any]]:
+    def _select(
+        self, table: str, columns: Sequence[str], patient_id: str | None, order: str
+    ) -> list[dict[str, Any]]:
         where, params = "", ()
         if patient_id is not None:
             where, params = f" WHERE patient_id = {self.dialect.param}", (patient_id,)
         with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT {', '.join(columns)} FROM {self.dialect.table(table)}"
-                      f"{where} ORDER BY {order}", params)
+            c.execute(
+                f"SELECT {', '.join(columns)} FROM {self.dialect.table(table)}"
+                f"{where} ORDER BY {order}",
+                params,
+            )
             return [{col: _decode(col, row[col]) for col in columns} for row in c.fetchall()]
 
     def count(self, table: str, distinct: str | None = None) -> int:
@@ -356,8 +421,14 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.dialect = Dialect(
-            param="%s", prefix=VIEW_NAME.lower() + "_", schema=datastore.schema,
-            text="TEXT", integer="BIGINT", blob="BYTEA", day="DATE", json="JSONB",
+            param="%s",
+            prefix=VIEW_NAME.lower() + "_",
+            schema=datastore.schema,
+            text="TEXT",
+            integer="BIGINT",
+            blob="BYTEA",
+            day="DATE",
+            json="JSONB",
             boolean="BOOLEAN",
         )
 
@@ -426,4 +497,3 @@ def catch_up(
         if len(page) < page_size:
             break
     return done
-

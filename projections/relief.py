@@ -58,13 +58,13 @@ def counted(outcomes: Sequence[HasRelief], on: date) -> list[HasRelief]:
 
 
 def latest_meets(outcomes: Sequence[HasRelief], test: ReliefTest, on: date) -> bool | None:
-    """"Meets T": the latest counted outcome meets T; ``None`` when none is counted."""
+    """ "Meets T": the latest counted outcome meets T; ``None`` when none is counted."""
     seen = counted(outcomes, on)
     return test.met_by(seen[-1]) if seen else None
 
 
 def earliest_meets(outcomes: Sequence[HasRelief], test: ReliefTest, on: date) -> bool | None:
-    """"Earliest outcome meets T": the first counted outcome meets T; ``None`` when none."""
+    """ "Earliest outcome meets T": the first counted outcome meets T; ``None`` when none."""
     seen = counted(outcomes, on)
     return test.met_by(seen[0]) if seen else None
 

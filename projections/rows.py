@@ -90,10 +90,15 @@ def _iso(day: date | None) -> str | None:
 def authorization_rows(state: PatientState) -> list[AuthorizationRow]:
     return [
         AuthorizationRow(
-            patient_id=state.patient_id, authorization_id=a.authorization_id,
-            region=a.region, family=a.family, date_of_service=a.date_of_service.isoformat(),
-            policy_set=a.policy_set, decision=a.decision,
-            next_eligible_date=_iso(a.next_eligible_date), policy=dict(a.policy),
+            patient_id=state.patient_id,
+            authorization_id=a.authorization_id,
+            region=a.region,
+            family=a.family,
+            date_of_service=a.date_of_service.isoformat(),
+            policy_set=a.policy_set,
+            decision=a.decision,
+            next_eligible_date=_iso(a.next_eligible_date),
+            policy=dict(a.policy),
             recorded_at=a.recorded_at.isoformat(),
         )
         for a in state.authorizations
@@ -107,15 +112,20 @@ def report_pairing(fam: FamilyState, window: Span = REPORT_PAIRING_WINDOW) -> Pa
 
 def _outcomes(proc: Procedure) -> list[dict[str, Any]]:
     return [
-        {"event_id": o.event_id, "assessed_on": o.assessed_on.isoformat(),
-         "pain_relief_percent": o.pain_relief_percent,
-         "functional_improvement": o.functional_improvement}
+        {
+            "event_id": o.event_id,
+            "assessed_on": o.assessed_on.isoformat(),
+            "pain_relief_percent": o.pain_relief_percent,
+            "functional_improvement": o.functional_improvement,
+        }
         for o in proc.outcomes
     ]
 
 
 def _family_rows(
-    patient_id: str, fam: FamilyState, authorizations: list[AuthorizationRow],
+    patient_id: str,
+    fam: FamilyState,
+    authorizations: list[AuthorizationRow],
     pairing_window: Span,
 ) -> list[ProcedureRow]:
     pairing = report_pairing(fam, pairing_window)
@@ -127,27 +137,46 @@ def _family_rows(
         in_6 = fam.in_window(dos, SIX_MONTHS)
         in_12 = fam.in_window(dos, TWELVE_MONTHS)
         linked = [
-            a.as_record() for a in authorizations
+            a.as_record()
+            for a in authorizations
             if a.authorization_id == proc.authorization_id
-            or (a.region == proc.region and a.family == proc.family
-                and a.date_of_service == dos.isoformat())
+            or (
+                a.region == proc.region
+                and a.family == proc.family
+                and a.date_of_service == dos.isoformat()
+            )
         ]
-        rows.append(ProcedureRow(
-            patient_id=patient_id, event_id=proc.event_id, region=proc.region,
-            family=proc.family, date_of_service=dos.isoformat(), primary_cpt=proc.primary_cpt,
-            laterality=proc.laterality, levels=list(proc.levels),
-            episode_number=episode.number, episode_start=episode.start.isoformat(),
-            episode_reason=episode.reason.value, position=fam.position_of[proc.event_id],
-            first_year=fam.in_first_year(proc),
-            first_year_count=sum(1 for p in episode.procedures
-                                 if p.date_of_service <= dos
-                                 and p.date_of_service < first_year_end),
-            count_6m=len(in_6), count_12m=len(in_12),
-            counted_6m=pairing.counted(in_6), counted_12m=pairing.counted(in_12),
-            paired_with=pairing.partner_of.get(proc.event_id),
-            authorization_id=proc.authorization_id, recorded_at=proc.recorded_at.isoformat(),
-            outcomes=_outcomes(proc), authorizations=linked,
-        ))
+        rows.append(
+            ProcedureRow(
+                patient_id=patient_id,
+                event_id=proc.event_id,
+                region=proc.region,
+                family=proc.family,
+                date_of_service=dos.isoformat(),
+                primary_cpt=proc.primary_cpt,
+                laterality=proc.laterality,
+                levels=list(proc.levels),
+                episode_number=episode.number,
+                episode_start=episode.start.isoformat(),
+                episode_reason=episode.reason.value,
+                position=fam.position_of[proc.event_id],
+                first_year=fam.in_first_year(proc),
+                first_year_count=sum(
+                    1
+                    for p in episode.procedures
+                    if p.date_of_service <= dos and p.date_of_service < first_year_end
+                ),
+                count_6m=len(in_6),
+                count_12m=len(in_12),
+                counted_6m=pairing.counted(in_6),
+                counted_12m=pairing.counted(in_12),
+                paired_with=pairing.partner_of.get(proc.event_id),
+                authorization_id=proc.authorization_id,
+                recorded_at=proc.recorded_at.isoformat(),
+                outcomes=_outcomes(proc),
+                authorizations=linked,
+            )
+        )
     return rows
 
 
@@ -159,6 +188,7 @@ def patient_rows(
     authorizations = authorization_rows(state)
     rows: list[ProcedureRow] = []
     for key in sorted(state.families):
-        rows.extend(_family_rows(state.patient_id, state.families[key], authorizations,
-                                 pairing_window))
+        rows.extend(
+            _family_rows(state.patient_id, state.families[key], authorizations, pairing_window)
+        )
     return rows, authorizations

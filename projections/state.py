@@ -83,7 +83,7 @@ class Procedure:
         return sum(u for c, u in self.codes if c in cpts)
 
     def meets(self, test: ReliefTest, on: date) -> bool | None:
-        """"Meets T" as of ``on``: the latest counted outcome meets T; None when none."""
+        """ "Meets T" as of ``on``: the latest counted outcome meets T; None when none."""
         return latest_meets(self.outcomes, test, on)
 
     def earliest_meets(self, test: ReliefTest, on: date) -> bool | None:
@@ -178,15 +178,24 @@ class Pairing:
         ``procedures`` counts once."""
         chosen = list(procedures)
         ids = {p.event_id for p in chosen}
-        pairs = sum(
-            1 for p in chosen
-            if p.event_id in self.partner_of and self.partner_of[p.event_id] in ids
-        ) // 2
+        pairs = (
+            sum(
+                1
+                for p in chosen
+                if p.event_id in self.partner_of and self.partner_of[p.event_id] in ids
+            )
+            // 2
+        )
         return len(chosen) - pairs
 
 
-def _pairs_with(later_laterality: str | None, later_levels: tuple[str, ...],
-                later_dos: date, earlier: Procedure, window: Span) -> bool:
+def _pairs_with(
+    later_laterality: str | None,
+    later_levels: tuple[str, ...],
+    later_dos: date,
+    earlier: Procedure,
+    window: Span,
+) -> bool:
     return (
         later_laterality in OPPOSITE
         and earlier.laterality == OPPOSITE[later_laterality]
@@ -225,7 +234,8 @@ class FamilyState:
         """Procedures in the rolling window of ``length`` ending on ``end``; with ``before``,
         only those dated strictly before it."""
         return [
-            p for p in self.procedures
+            p
+            for p in self.procedures
             if in_window(p.date_of_service, end, length)
             and (before is None or p.date_of_service < before)
         ]
@@ -252,18 +262,28 @@ class FamilyState:
         reason = self._starts_new_episode(previous, on)
         if reason is not None:
             return Placement(
-                on=on, episode_number=len({self.episode_of[p.event_id] for p in prior}) + 1,
-                episode_start=on, new_episode=True, reason=reason, position=1,
-                prior_in_episode=(), previous=previous,
+                on=on,
+                episode_number=len({self.episode_of[p.event_id] for p in prior}) + 1,
+                episode_start=on,
+                new_episode=True,
+                reason=reason,
+                position=1,
+                prior_in_episode=(),
+                previous=previous,
             )
         assert previous is not None
         number = self.episode_of[previous.event_id]
         episode = self.episodes[number - 1]
         in_episode = tuple(p for p in prior if self.episode_of[p.event_id] == number)
         return Placement(
-            on=on, episode_number=number, episode_start=episode.start, new_episode=False,
-            reason=episode.reason, position=len(in_episode) + 1,
-            prior_in_episode=in_episode, previous=previous,
+            on=on,
+            episode_number=number,
+            episode_start=episode.start,
+            new_episode=False,
+            reason=episode.reason,
+            position=len(in_episode) + 1,
+            prior_in_episode=in_episode,
+            previous=previous,
         )
 
     def first_year_count(self, on: date) -> int:
@@ -290,8 +310,9 @@ class FamilyState:
                 break
             if proc.laterality in OPPOSITE and proc.levels:
                 for candidate in unpaired:
-                    if _pairs_with(proc.laterality, proc.levels, proc.date_of_service,
-                                   candidate, window):
+                    if _pairs_with(
+                        proc.laterality, proc.levels, proc.date_of_service, candidate, window
+                    ):
                         partner_of[proc.event_id] = candidate.event_id
                         partner_of[candidate.event_id] = proc.event_id
                         unpaired.remove(candidate)
@@ -343,8 +364,13 @@ class PatientState:
         found = self.families.get((region, family))
         if found is not None:
             return found
-        return FamilyState(region=region, family=family, procedures=(), episodes=(),
-                           boundaries=self._boundaries(region))
+        return FamilyState(
+            region=region,
+            family=family,
+            procedures=(),
+            episodes=(),
+            boundaries=self._boundaries(region),
+        )
 
     def _boundaries(self, region: str) -> tuple[RegionFact, ...]:
         return tuple(f for f in self.facts if f.region == region)
@@ -354,23 +380,32 @@ class PatientState:
 
     def of_family(self, family: str, *, region: str | None = None) -> list[Procedure]:
         """Every procedure of a family in any region (or in one), date order."""
-        return [p for p in self.procedures
-                if p.family == family and (region is None or p.region == region)]
+        return [
+            p
+            for p in self.procedures
+            if p.family == family and (region is None or p.region == region)
+        ]
 
     def on_date(self, on: date, families: Iterable[str] | None = None) -> list[Procedure]:
         """The patient's procedures on ``on``, any region."""
         wanted = set(families) if families is not None else None
-        return [p for p in self.procedures
-                if p.date_of_service == on and (wanted is None or p.family in wanted)]
+        return [
+            p
+            for p in self.procedures
+            if p.date_of_service == on and (wanted is None or p.family in wanted)
+        ]
 
-    def near(self, on: date, days_apart: int, families: Iterable[str],
-             exclude_region: str | None = None) -> list[Procedure]:
+    def near(
+        self, on: date, days_apart: int, families: Iterable[str], exclude_region: str | None = None
+    ) -> list[Procedure]:
         """Procedures of ``families`` dated 0 < |DOS - on| < ``days_apart`` days, in other
         regions than ``exclude_region``."""
         wanted = set(families)
         return [
-            p for p in self.procedures
-            if p.family in wanted and p.region != exclude_region
+            p
+            for p in self.procedures
+            if p.family in wanted
+            and p.region != exclude_region
             and 0 < abs((p.date_of_service - on).days) < days_apart
         ]
 
@@ -381,8 +416,9 @@ class PatientState:
         return None
 
 
-def fold(events: Iterable[RecordedEvent], as_of: datetime | None = None,
-         patient_id: str | None = None) -> PatientState:
+def fold(
+    events: Iterable[RecordedEvent], as_of: datetime | None = None, patient_id: str | None = None
+) -> PatientState:
     """Fold a patient's recorded events (any order, any regions) into its state as known at
     ``as_of``."""
     known = [r for r in events if as_of is None or r.event.timestamp <= as_of]
@@ -403,13 +439,22 @@ def fold(events: Iterable[RecordedEvent], as_of: datetime | None = None,
         if isinstance(e, PatientRegion.ProcedurePerformed):
             raw_procs.append((r, e))
         elif isinstance(e, PatientRegion.OutcomeReported):
-            outcomes.setdefault(e.procedure_event_id, []).append(Outcome(
-                e.event_id, e.procedure_event_id, e.assessed_on, e.pain_relief_percent,
-                e.functional_improvement, e.timestamp,
-            ))
+            outcomes.setdefault(e.procedure_event_id, []).append(
+                Outcome(
+                    e.event_id,
+                    e.procedure_event_id,
+                    e.assessed_on,
+                    e.pain_relief_percent,
+                    e.functional_improvement,
+                    e.timestamp,
+                )
+            )
         elif isinstance(e, PatientRegion.SurgeryPerformed):
-            facts.append(RegionFact(e.event_id, "surgery", r.region, e.date,
-                                    tuple(e.levels), surgery_kind=e.kind))
+            facts.append(
+                RegionFact(
+                    e.event_id, "surgery", r.region, e.date, tuple(e.levels), surgery_kind=e.kind
+                )
+            )
         elif isinstance(e, PatientRegion.PathologyDiagnosed):
             facts.append(RegionFact(e.event_id, "pathology", r.region, e.date, icd10=e.icd10))
         elif isinstance(e, PatientRegion.AuthorizationRequested):
@@ -421,15 +466,25 @@ def fold(events: Iterable[RecordedEvent], as_of: datetime | None = None,
     for r, e in raw_procs:
         own = outcomes.get(e.event_id, [])
         own.sort(key=lambda o: (o.assessed_on, o.event_id))
-        procedures.append(Procedure(
-            event_id=e.event_id, region=r.region, family=e.family,
-            date_of_service=e.date_of_service,
-            codes=tuple((c.cpt, c.units) for c in e.codes), intent=e.intent,
-            laterality=e.laterality, levels=tuple(e.levels), agent=e.agent,
-            indication=e.indication, approach=e.approach, device_type=e.device_type,
-            authorization_id=e.authorization_id, recorded_at=e.timestamp,
-            outcomes=tuple(own),
-        ))
+        procedures.append(
+            Procedure(
+                event_id=e.event_id,
+                region=r.region,
+                family=e.family,
+                date_of_service=e.date_of_service,
+                codes=tuple((c.cpt, c.units) for c in e.codes),
+                intent=e.intent,
+                laterality=e.laterality,
+                levels=tuple(e.levels),
+                agent=e.agent,
+                indication=e.indication,
+                approach=e.approach,
+                device_type=e.device_type,
+                authorization_id=e.authorization_id,
+                recorded_at=e.timestamp,
+                outcomes=tuple(own),
+            )
+        )
     procedures.sort(key=lambda p: (p.date_of_service, p.event_id))
     facts.sort(key=lambda f: (f.date, f.event_id))
 
@@ -437,35 +492,48 @@ def fold(events: Iterable[RecordedEvent], as_of: datetime | None = None,
     for p in procedures:
         grouped.setdefault((p.region, p.family), []).append(p)
     families = {
-        key: _family_state(key[0], key[1], procs,
-                           tuple(f for f in facts if f.region == key[0]))
+        key: _family_state(key[0], key[1], procs, tuple(f for f in facts if f.region == key[0]))
         for key, procs in grouped.items()
     }
-    authorizations = tuple(sorted(
-        (
-            Authorization(
-                authorization_id=a.authorization_id, region=region,
-                family=a.family, date_of_service=a.date_of_service, policy_set=a.policy_set,
-                decision=decided[a.authorization_id].decision if a.authorization_id in decided
-                else None,
-                next_eligible_date=decided[a.authorization_id].next_eligible_date
-                if a.authorization_id in decided else None,
-                policy=decided[a.authorization_id].policy if a.authorization_id in decided
-                else {},
-                recorded_at=a.timestamp,
-            )
-            for region, a in requested.values()
-        ),
-        key=lambda a: (a.date_of_service, a.authorization_id),
-    ))
+    authorizations = tuple(
+        sorted(
+            (
+                Authorization(
+                    authorization_id=a.authorization_id,
+                    region=region,
+                    family=a.family,
+                    date_of_service=a.date_of_service,
+                    policy_set=a.policy_set,
+                    decision=decided[a.authorization_id].decision
+                    if a.authorization_id in decided
+                    else None,
+                    next_eligible_date=decided[a.authorization_id].next_eligible_date
+                    if a.authorization_id in decided
+                    else None,
+                    policy=decided[a.authorization_id].policy
+                    if a.authorization_id in decided
+                    else {},
+                    recorded_at=a.timestamp,
+                )
+                for region, a in requested.values()
+            ),
+            key=lambda a: (a.date_of_service, a.authorization_id),
+        )
+    )
     return PatientState(
-        patient_id=pid or "", as_of=as_of, families=families, procedures=tuple(procedures),
-        facts=tuple(facts), authorizations=authorizations, voided=voided,
+        patient_id=pid or "",
+        as_of=as_of,
+        families=families,
+        procedures=tuple(procedures),
+        facts=tuple(facts),
+        authorizations=authorizations,
+        voided=voided,
     )
 
 
-def _family_state(region: str, family: str, procedures: list[Procedure],
-                  boundaries: tuple[RegionFact, ...]) -> FamilyState:
+def _family_state(
+    region: str, family: str, procedures: list[Procedure], boundaries: tuple[RegionFact, ...]
+) -> FamilyState:
     shell = FamilyState(region, family, tuple(procedures), (), boundaries)
     episodes: list[Episode] = []
     current: list[Procedure] = []
@@ -488,5 +556,6 @@ def _family_state(region: str, family: str, procedures: list[Procedure],
     if current:
         assert start is not None
         episodes.append(Episode(len(episodes) + 1, start, reason, tuple(current)))
-    return FamilyState(region, family, tuple(procedures), tuple(episodes), boundaries,
-                       episode_of, position_of)
+    return FamilyState(
+        region, family, tuple(procedures), tuple(episodes), boundaries, episode_of, position_of
+    )

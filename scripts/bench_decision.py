@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pydantic import TypeAdapter  # noqa: E402
+from pydantic import TypeAdapter
 
-from api.app import build_ledger  # noqa: E402
-from api.schemas.eligibility import EligibilityIn  # noqa: E402
-from api.schemas.events import EventBatchIn  # noqa: E402
-from api.routers.eligibility import decide_request  # noqa: E402
-from api.settings import Settings  # noqa: E402
+from api.app import build_ledger
+from api.routers.eligibility import decide_request
+from api.schemas.eligibility import EligibilityIn
+from api.schemas.events import EventBatchIn
+from api.settings import Settings
 
 PATIENT = "bench-1"
 
@@ -34,13 +34,27 @@ def history() -> list[dict[str, object]]:
     day = date(2021, 1, 4)
     for i in range(25):
         region, cpt = ("lumbar", "64483") if i % 2 == 0 else ("cervical", "64479")
-        events.append({"type": "procedure_performed", "event_id": f"p{i}", "patient_id": PATIENT,
-                       "date_of_service": day.isoformat(), "region": region,
-                       "codes": [{"cpt": cpt}], "levels": ["L4-L5" if i % 2 == 0 else "C5-C6"]})
-        events.append({"type": "outcome_reported", "event_id": f"o{i}", "patient_id": PATIENT,
-                       "procedure_event_id": f"p{i}",
-                       "assessed_on": (day + timedelta(days=62)).isoformat(),
-                       "pain_relief_percent": 70})
+        events.append(
+            {
+                "type": "procedure_performed",
+                "event_id": f"p{i}",
+                "patient_id": PATIENT,
+                "date_of_service": day.isoformat(),
+                "region": region,
+                "codes": [{"cpt": cpt}],
+                "levels": ["L4-L5" if i % 2 == 0 else "C5-C6"],
+            }
+        )
+        events.append(
+            {
+                "type": "outcome_reported",
+                "event_id": f"o{i}",
+                "patient_id": PATIENT,
+                "procedure_event_id": f"p{i}",
+                "assessed_on": (day + timedelta(days=62)).isoformat(),
+                "pain_relief_percent": 70,
+            }
+        )
         day += timedelta(days=60)
     return events
 
@@ -54,12 +68,19 @@ def main() -> None:
         ledger = build_ledger(settings)
         batch = TypeAdapter(EventBatchIn).validate_python({"events": history()})
         ledger.record_batch(batch.events)
-        body = EligibilityIn.model_validate({
-            "patient_id": PATIENT, "policy_set": "nia",
-            "procedure": {"date_of_service": "2025-02-10", "region": "lumbar",
-                          "codes": [{"cpt": "64483"}], "levels": ["L4-L5"]},
-            "clinical": {"pain_score": 7, "active_conservative_therapy": True},
-        })
+        body = EligibilityIn.model_validate(
+            {
+                "patient_id": PATIENT,
+                "policy_set": "nia",
+                "procedure": {
+                    "date_of_service": "2025-02-10",
+                    "region": "lumbar",
+                    "codes": [{"cpt": "64483"}],
+                    "levels": ["L4-L5"],
+                },
+                "clinical": {"pain_score": 7, "active_conservative_therapy": True},
+            }
+        )
         decision = decide_request(ledger, body)  # warm up
         timings = []
         for _ in range(args.runs):
@@ -70,9 +91,11 @@ def main() -> None:
     timings.sort()
     median = statistics.median(timings) * 1000
     p95 = timings[int(len(timings) * 0.95)] * 1000
-    print(f"decision ({decision.decision}, next eligible {decision.next_eligible_date}) for a "
-          f"patient with 50 prior events, SQLite read + fold + decide: median {median:.2f} ms, "
-          f"p95 {p95:.2f} ms over {args.runs} runs")
+    print(
+        f"decision ({decision.decision}, next eligible {decision.next_eligible_date}) for a "
+        f"patient with 50 prior events, SQLite read + fold + decide: median {median:.2f} ms, "
+        f"p95 {p95:.2f} ms over {args.runs} runs"
+    )
 
 
 if __name__ == "__main__":

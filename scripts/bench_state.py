@@ -16,21 +16,21 @@ import sys
 import tempfile
 import time
 import timeit
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.app import build_ledger  # noqa: E402
-from api.ledger import InjectionLedger  # noqa: E402
-from api.projections_cmd import view_env  # noqa: E402
-from api.schemas.events import EventBatchIn  # noqa: E402
-from api.settings import Settings  # noqa: E402
-from projections.readmodel import catch_up, open_view  # noqa: E402
-from projections.state import fold  # noqa: E402
+from api.app import build_ledger
+from api.ledger import InjectionLedger
+from api.projections_cmd import view_env
+from api.schemas.events import EventBatchIn
+from api.settings import Settings
+from projections.readmodel import catch_up, open_view
+from projections.state import fold
 
-NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def patient_events(patient_id: str) -> list[dict[str, Any]]:
@@ -41,24 +41,50 @@ def patient_events(patient_id: str) -> list[dict[str, Any]]:
     codes = [("lumbar", "64483"), ("lumbar", "64493"), ("cervical", "64479")]
     for i in range(30):
         region, cpt = codes[i % 3]
-        events.append({"type": "procedure_performed", "event_id": f"p{i}",
-                       "patient_id": patient_id, "region": region, "codes": [{"cpt": cpt}],
-                       "date_of_service": (start + timedelta(days=45 * i)).isoformat(),
-                       "laterality": "left" if i % 2 else "right", "levels": ["L4-L5"]
-                       if region == "lumbar" else ["C5-C6"]})
+        events.append(
+            {
+                "type": "procedure_performed",
+                "event_id": f"p{i}",
+                "patient_id": patient_id,
+                "region": region,
+                "codes": [{"cpt": cpt}],
+                "date_of_service": (start + timedelta(days=45 * i)).isoformat(),
+                "laterality": "left" if i % 2 else "right",
+                "levels": ["L4-L5"] if region == "lumbar" else ["C5-C6"],
+            }
+        )
     for i in range(15):
         dos = start + timedelta(days=45 * (2 * i))
-        events.append({"type": "outcome_reported", "event_id": f"o{i}",
-                       "patient_id": patient_id, "procedure_event_id": f"p{2 * i}",
-                       "assessed_on": (dos + timedelta(days=14)).isoformat(),
-                       "pain_relief_percent": 30 + 4 * i})
+        events.append(
+            {
+                "type": "outcome_reported",
+                "event_id": f"o{i}",
+                "patient_id": patient_id,
+                "procedure_event_id": f"p{2 * i}",
+                "assessed_on": (dos + timedelta(days=14)).isoformat(),
+                "pain_relief_percent": 30 + 4 * i,
+            }
+        )
     for i in range(3):
-        events.append({"type": "surgery_performed", "event_id": f"s{i}",
-                       "patient_id": patient_id, "region": "lumbar",
-                       "date": (start + timedelta(days=400 * (i + 1))).isoformat()})
+        events.append(
+            {
+                "type": "surgery_performed",
+                "event_id": f"s{i}",
+                "patient_id": patient_id,
+                "region": "lumbar",
+                "date": (start + timedelta(days=400 * (i + 1))).isoformat(),
+            }
+        )
     for i in range(2):
-        events.append({"type": "event_voided", "event_id": f"v{i}", "patient_id": patient_id,
-                       "voided_event_id": f"p{5 + 7 * i}", "reason": "entered in error"})
+        events.append(
+            {
+                "type": "event_voided",
+                "event_id": f"v{i}",
+                "patient_id": patient_id,
+                "voided_event_id": f"p{5 + 7 * i}",
+                "reason": "entered in error",
+            }
+        )
     return events
 
 
@@ -78,15 +104,18 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=500)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(db=Path(tmp) / "store.sqlite", view_db=Path(tmp) / "view.sqlite",
-                            persistence="sqlite", database_url=None)
+        settings = Settings(
+            db=Path(tmp) / "store.sqlite",
+            view_db=Path(tmp) / "view.sqlite",
+            persistence="sqlite",
+            database_url=None,
+        )
         ledger = build_ledger(settings, lambda: NOW)
         record(ledger, "bench-0")
         events = ledger.patient_events("bench-0")
         assert len(events) == 50, len(events)
         fold_s = per_call(lambda: fold(events, patient_id="bench-0"))
-        read_fold_s = per_call(lambda: fold(ledger.patient_events("bench-0"),
-                                            patient_id="bench-0"))
+        read_fold_s = per_call(lambda: fold(ledger.patient_events("bench-0"), patient_id="bench-0"))
         print(f"state of a patient with {len(events)} events:")
         print(f"  fold only:                 {fold_s * 1e6:8.1f} µs")
         print(f"  read from SQLite + fold:   {read_fold_s * 1e6:8.1f} µs")
@@ -97,20 +126,25 @@ def main() -> None:
         write_s = time.perf_counter() - started
         total = ledger.recorder.max_notification_id() or 0
         region_events = args.patients * 50
-        print(f"store: {args.patients} patients, {region_events} patient events, {total} "
-              f"notifications (recorded at {region_events / write_s:,.0f} events/s, "
-              "one batch per patient)")
+        print(
+            f"store: {args.patients} patients, {region_events} patient events, {total} "
+            f"notifications (recorded at {region_events / write_s:,.0f} events/s, "
+            "one batch per patient)"
+        )
 
         view = open_view(view_env(settings))
         started = time.perf_counter()
-        done = catch_up(view.view, ledger.recorder, ledger.mapper, ledger.name,
-                        page_size=args.page_size)
+        done = catch_up(
+            view.view, ledger.recorder, ledger.mapper, ledger.name, page_size=args.page_size
+        )
         elapsed = time.perf_counter() - started
         status = view.view.status(ledger.name, ledger.recorder)
-        print(f"read-model catch-up (SQLite view, page size {args.page_size}): "
-              f"{done} notifications in {elapsed:.2f} s = {done / elapsed:,.0f} "
-              f"notifications/s, {region_events / elapsed:,.0f} patient events/s; "
-              f"{status.procedures} procedure rows, lag {status.lag}")
+        print(
+            f"read-model catch-up (SQLite view, page size {args.page_size}): "
+            f"{done} notifications in {elapsed:.2f} s = {done / elapsed:,.0f} "
+            f"notifications/s, {region_events / elapsed:,.0f} patient events/s; "
+            f"{status.procedures} procedure rows, lag {status.lag}"
+        )
         view.close()
         ledger.close()
 

@@ -90,8 +90,10 @@ def _connect_postgres() -> psycopg.Connection[Any]:
 
 def _redact(url: str) -> str:
     env = postgres_env(url)
-    return (f"postgresql://{env['POSTGRES_USER']}@{env['POSTGRES_HOST']}:"
-            f"{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}")
+    return (
+        f"postgresql://{env['POSTGRES_USER']}@{env['POSTGRES_HOST']}:"
+        f"{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
+    )
 
 
 @pytest.fixture
@@ -143,8 +145,9 @@ def make_settings(backend: Backend) -> SettingsFactory:
 
 
 class LedgerFactory(Protocol):
-    def __call__(self, settings: Settings | None = None,
-                 clock: Callable[[], datetime] | None = None) -> InjectionLedger: ...
+    def __call__(
+        self, settings: Settings | None = None, clock: Callable[[], datetime] | None = None
+    ) -> InjectionLedger: ...
 
 
 @pytest.fixture
@@ -154,8 +157,9 @@ def make_ledger(make_settings: SettingsFactory, clock: FakeClock) -> Iterator[Le
     opened: list[InjectionLedger] = []
     default_clock = clock
 
-    def make(settings: Settings | None = None,
-             clock: Callable[[], datetime] | None = None) -> InjectionLedger:
+    def make(
+        settings: Settings | None = None, clock: Callable[[], datetime] | None = None
+    ) -> InjectionLedger:
         s = settings or make_settings()
         app = build_ledger(s, clock or default_clock)
         opened.append(app)
@@ -173,9 +177,12 @@ def ledger(make_ledger: LedgerFactory) -> InjectionLedger:
 
 
 class ClientFactory(Protocol):
-    def __call__(self, ledger: InjectionLedger | None = None,
-                 clock: Callable[[], datetime] | None = None,
-                 settings: Settings | None = None) -> TestClient: ...
+    def __call__(
+        self,
+        ledger: InjectionLedger | None = None,
+        clock: Callable[[], datetime] | None = None,
+        settings: Settings | None = None,
+    ) -> TestClient: ...
 
 
 @pytest.fixture
@@ -187,9 +194,11 @@ def make_client(
     clients: list[TestClient] = []
     default_clock = clock
 
-    def make(ledger: InjectionLedger | None = None,
-             clock: Callable[[], datetime] | None = None,
-             settings: Settings | None = None) -> TestClient:
+    def make(
+        ledger: InjectionLedger | None = None,
+        clock: Callable[[], datetime] | None = None,
+        settings: Settings | None = None,
+    ) -> TestClient:
         s = settings or make_settings()
         the_clock = clock or default_clock
         app = create_app(s, the_clock, ledger or make_ledger(s, the_clock))

@@ -7,7 +7,7 @@ fixtures themselves are in ``tests/conftest.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from api.settings import Settings
 
 BACKENDS = ("memory", "sqlite", "postgres")
 DURABLE_BACKENDS = ("sqlite", "postgres")
-START = datetime(2025, 3, 10, 14, 30, tzinfo=timezone.utc)
+START = datetime(2025, 3, 10, 14, 30, tzinfo=UTC)
 
 
 @dataclass
@@ -33,7 +33,7 @@ class FakeClock:
 
     def today(self) -> date:
         """Today's date in UTC, as the service sees it."""
-        return self.current.astimezone(timezone.utc).date()
+        return self.current.astimezone(UTC).date()
 
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         """Move forward by ``delta`` or by ``timedelta(**kwargs)``; returns the new now."""
@@ -46,7 +46,7 @@ class FakeClock:
     def set(self, instant: datetime) -> None:
         if instant.tzinfo is None:
             raise ValueError("the clock is timezone-aware (UTC); give an aware datetime")
-        self.current = instant.astimezone(timezone.utc)
+        self.current = instant.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -43,14 +43,17 @@ def test_record_resend_conflict_void_then_history(
     assert resent.json() == {"results": [{"event_id": "proc-1", "status": "duplicate"}]}
     assert store_size(ledger) == size
 
-    conflicting = post(client, outcome("out-1", of="proc-1"),
-                       procedure("proc-1", on="2025-03-04"))
+    conflicting = post(client, outcome("out-1", of="proc-1"), procedure("proc-1", on="2025-03-04"))
     assert conflicting.status_code == 409
-    assert conflicting.json()["detail"] == [{
-        "index": 1, "field": "event_id", "event_id": "proc-1",
-        "message": "event_id 'proc-1' already names an event of this patient with different "
-                   "content",
-    }]
+    assert conflicting.json()["detail"] == [
+        {
+            "index": 1,
+            "field": "event_id",
+            "event_id": "proc-1",
+            "message": "event_id 'proc-1' already names an event of this patient with different "
+            "content",
+        }
+    ]
     assert store_size(ledger) == size  # not even the valid outcome before it
 
     clock.advance(hours=1)
@@ -61,7 +64,10 @@ def test_record_resend_conflict_void_then_history(
     assert body["total"] == 2
     proc, void_ = body["events"]
     assert (proc["type"], proc["event_id"], proc["region"]) == (
-        "procedure_performed", "proc-1", "lumbar")
+        "procedure_performed",
+        "proc-1",
+        "lumbar",
+    )
     assert proc["voided_by"] == "void-1"
     assert at(proc["recorded_at"]) == first_write
     assert proc["fields"]["date_of_service"] == "2025-03-03"
@@ -69,7 +75,10 @@ def test_record_resend_conflict_void_then_history(
     assert proc["fields"]["approach"] == "transforaminal"
     assert proc["fields"]["codes"] == [{"cpt": "64483", "units": 1}]
     assert (void_["type"], void_["event_id"], void_["region"]) == (
-        "event_voided", "void-1", "lumbar")
+        "event_voided",
+        "void-1",
+        "lumbar",
+    )
     assert void_["fields"] == {"voided_event_id": "proc-1", "reason": "wrong patient"}
     assert void_["voided_by"] is None
     assert at(void_["recorded_at"]) == clock.now()
@@ -83,8 +92,7 @@ def test_history_as_of_an_instant_between_two_writes_sees_only_the_first(
     clock.advance(days=2)
     between = clock.now()
     clock.advance(days=2)
-    post(client, outcome("out-1", of="proc-1", on="2025-03-12"),
-         void("void-1", of="proc-1"))
+    post(client, outcome("out-1", of="proc-1", on="2025-03-12"), void("void-1", of="proc-1"))
     second = clock.now()
 
     def ids(as_of: datetime | None) -> list[tuple[str, str | None]]:

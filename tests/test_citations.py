@@ -24,39 +24,84 @@ needs_seeds = pytest.mark.skipif(
     + "); the project does not ship them",
 )
 
-REQUIRED_IDS = """
-nia.common.initial_criteria nia.common.repeat_pain_and_therapy nia.common.same_day
-nia.common.cross_region_7_days
-nia.esi.initial_phase nia.esi.initial_interval nia.esi.initial_response
-nia.esi.therapeutic_sustained_relief nia.esi.first_year_cap nia.esi.annual_cap
-nia.esi.transforaminal_levels
-nia.facet.diagnostic_phase_max nia.facet.diagnostic_interval nia.facet.diagnostic_response
-nia.facet.therapeutic_response nia.facet.annual_cap
-nia.rfa.diagnostic_block_prerequisite nia.rfa.repeat_sustained_relief nia.rfa.opposite_side
-nia.rfa.annual_cap
-nia.sij.initial_interval nia.sij.initial_response nia.sij.therapeutic_sustained_relief
-nia.sij.annual_cap nia.sij.provocative_exam
-nia.sympathetic.interval nia.sympathetic.response nia.sympathetic.ptsd_caps
-nia.sympathetic.acute_cap nia.sympathetic.chronic_cap
-nia.scs.trial_criteria nia.scs.implant_after_trial nia.scs.revision_reasons
-nia.intrathecal_trial.opioid_tolerance nia.pump.implant_after_trial nia.pump.replacement_reasons
-nia.history.esi_sustained_2_months nia.history.sij_sustained nia.history.bilateral_window
-wa.esi.six_month_cap wa.esi.no_improvement_limit wa.sij.improvement_required
-wa.facet.intra_articular_not_covered wa.facet.therapeutic_mbb_not_covered
-wa.rfa.thoracic_not_covered wa.rfa.cervical_levels wa.rfa.lumbar_levels
-wa.rfa.diagnostic_blocks wa.rfa.repeat_sustained
-cohere.esi.six_month_cap cohere.esi.interval cohere.esi.second_response
-cohere.esi.third_sustained cohere.facet.second_response cohere.facet.repeat_sustained
-cohere.facet.fusion_exclusion cohere.rfa.diagnostic_blocks cohere.rfa.repeat_interval
-cohere.rfa.repeat_response cohere.cyst.repeat_interval cohere.cyst.repeat_sustained
-cohere.tissue.investigational
-cohere_ma.pump.implant_after_trial cohere_ma.pump.cancer_pain_relief
-cohere_ma.pump.replacement_reasons cohere_ma.pump.newer_technology
-cohere_ma.intrathecal_trial.criteria
-bcbs.stem_cell.investigational
-guideline.NIA_CG_300 guideline.NIA_CG_408 guideline.NIA_CG_301 guideline.NIA_CG_302
-guideline.NIA_CG_305 guideline.NIA_CG_310 guideline.NIA_CG_405 guideline.NIA_CG_404
-""".split()
+REQUIRED_IDS = [
+    "nia.common.initial_criteria",
+    "nia.common.repeat_pain_and_therapy",
+    "nia.common.same_day",
+    "nia.common.cross_region_7_days",
+    "nia.esi.initial_phase",
+    "nia.esi.initial_interval",
+    "nia.esi.initial_response",
+    "nia.esi.therapeutic_sustained_relief",
+    "nia.esi.first_year_cap",
+    "nia.esi.annual_cap",
+    "nia.esi.transforaminal_levels",
+    "nia.facet.diagnostic_phase_max",
+    "nia.facet.diagnostic_interval",
+    "nia.facet.diagnostic_response",
+    "nia.facet.therapeutic_response",
+    "nia.facet.annual_cap",
+    "nia.rfa.diagnostic_block_prerequisite",
+    "nia.rfa.repeat_sustained_relief",
+    "nia.rfa.opposite_side",
+    "nia.rfa.annual_cap",
+    "nia.sij.initial_interval",
+    "nia.sij.initial_response",
+    "nia.sij.therapeutic_sustained_relief",
+    "nia.sij.annual_cap",
+    "nia.sij.provocative_exam",
+    "nia.sympathetic.interval",
+    "nia.sympathetic.response",
+    "nia.sympathetic.ptsd_caps",
+    "nia.sympathetic.acute_cap",
+    "nia.sympathetic.chronic_cap",
+    "nia.scs.trial_criteria",
+    "nia.scs.implant_after_trial",
+    "nia.scs.revision_reasons",
+    "nia.intrathecal_trial.opioid_tolerance",
+    "nia.pump.implant_after_trial",
+    "nia.pump.replacement_reasons",
+    "nia.history.esi_sustained_2_months",
+    "nia.history.sij_sustained",
+    "nia.history.bilateral_window",
+    "wa.esi.six_month_cap",
+    "wa.esi.no_improvement_limit",
+    "wa.sij.improvement_required",
+    "wa.facet.intra_articular_not_covered",
+    "wa.facet.therapeutic_mbb_not_covered",
+    "wa.rfa.thoracic_not_covered",
+    "wa.rfa.cervical_levels",
+    "wa.rfa.lumbar_levels",
+    "wa.rfa.diagnostic_blocks",
+    "wa.rfa.repeat_sustained",
+    "cohere.esi.six_month_cap",
+    "cohere.esi.interval",
+    "cohere.esi.second_response",
+    "cohere.esi.third_sustained",
+    "cohere.facet.second_response",
+    "cohere.facet.repeat_sustained",
+    "cohere.facet.fusion_exclusion",
+    "cohere.rfa.diagnostic_blocks",
+    "cohere.rfa.repeat_interval",
+    "cohere.rfa.repeat_response",
+    "cohere.cyst.repeat_interval",
+    "cohere.cyst.repeat_sustained",
+    "cohere.tissue.investigational",
+    "cohere_ma.pump.implant_after_trial",
+    "cohere_ma.pump.cancer_pain_relief",
+    "cohere_ma.pump.replacement_reasons",
+    "cohere_ma.pump.newer_technology",
+    "cohere_ma.intrathecal_trial.criteria",
+    "bcbs.stem_cell.investigational",
+    "guideline.NIA_CG_300",
+    "guideline.NIA_CG_408",
+    "guideline.NIA_CG_301",
+    "guideline.NIA_CG_302",
+    "guideline.NIA_CG_305",
+    "guideline.NIA_CG_310",
+    "guideline.NIA_CG_405",
+    "guideline.NIA_CG_404",
+]
 
 RULE_ID = re.compile(r"^(guideline\.[A-Z0-9_]+|[a-z_]+\.[a-z_]+\.[a-z0-9_]+)$")
 
@@ -83,7 +128,7 @@ def test_every_source_file_is_listed_in_the_seeds_index() -> None:
     index = (SEEDS_DIR / "INDEX.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"\b\d{3}_[0-9a-f]{16}\.txt\b", index))
     assert {c.source for c in CITATIONS.values()} <= listed
-    assert SOURCE_FILES <= listed
+    assert listed >= SOURCE_FILES
 
 
 @needs_seeds
@@ -119,7 +164,7 @@ def _found(quote: str, seeds: Path, source: str = "doc.txt") -> bool:
     [
         "It is generally considered **not medically necessary** to do this.",
         "It is generally considered **not   medically\nnecessary** to do this.",
-        "The patient's \"inability\" - see 2-3 months.",
+        'The patient\'s "inability" - see 2-3 months.',
         "The patient\u2019s \u201cinability\u201d \u2014 see 2\u20133 months.",
         "  considered **not medically necessary**  ",
     ],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -44,11 +43,17 @@ def writer_events(writer: int) -> list[dict[str, object]]:
         region, code = REGION_CODES[(seed + n) % len(REGION_CODES)]
         day = FIRST_DAY + timedelta(days=n % 60)
         proc_id = f"{owner}-proc-{n}"
-        events.append(procedure(proc_id, on=day, region=region, codes=[code],
-                                patient_id=patient))
+        events.append(procedure(proc_id, on=day, region=region, codes=[code], patient_id=patient))
         if not shared and len(events) < EVENTS_PER_WRITER:
-            events.append(outcome(f"{owner}-out-{n}", of=proc_id, on=day + timedelta(days=7),
-                                  relief=n % 101, patient_id=patient))
+            events.append(
+                outcome(
+                    f"{owner}-out-{n}",
+                    of=proc_id,
+                    on=day + timedelta(days=7),
+                    relief=n % 101,
+                    patient_id=patient,
+                )
+            )
         n += 1
     return events
 
@@ -73,7 +78,7 @@ def run_writers(ledgers: list[InjectionLedger]) -> Tally:
         try:
             start.wait()
             for i in range(0, len(events), BATCH):
-                batch = parse(*events[i:i + BATCH])
+                batch = parse(*events[i : i + BATCH])
                 while True:
                     try:
                         results = ledger.record_batch(batch)
@@ -83,12 +88,13 @@ def run_writers(ledgers: list[InjectionLedger]) -> Tally:
                             tally.contention += 1
                 with tally.lock:
                     tally.statuses.extend(results)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+        except BaseException as exc:
             with tally.lock:
                 tally.errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(w,), name=f"writer-{w}")
-               for w in range(WRITERS)]
+    threads = [
+        threading.Thread(target=write, args=(w,), name=f"writer-{w}") for w in range(WRITERS)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -123,8 +129,9 @@ def assert_each_event_stored_exactly_once(ledger: InjectionLedger, tally: Tally)
                     stored.append(f"{patient}/{event.event_id}")
         order = ledger.recording_order(patient)
         assert len(order) == len(set(order)), f"{patient} has an event id twice in its ledger"
-        assert sorted(order) == sorted(k.split("/", 1)[1] for k in stored
-                                       if k.startswith(f"{patient}/"))
+        assert sorted(order) == sorted(
+            k.split("/", 1)[1] for k in stored if k.startswith(f"{patient}/")
+        )
     duplicates = [k for k, n in Counter(stored).items() if n > 1]
     assert not duplicates, duplicates[:5]
     assert sorted(stored) == sorted(expected)

@@ -32,15 +32,20 @@ def ids(body: dict[str, Any]) -> list[str]:
 @pytest.fixture
 def three_regions(client: TestClient, clock: FakeClock) -> TestClient:
     """Five events over three regions in two batches an hour apart."""
-    post(client,
-         procedure("c-1", region="cervical", codes=["64479", "64480"], on="2025-02-01"),
-         procedure("l-1", region="lumbar", on="2025-02-02"),
-         pathology("l-path", region="lumbar", on="2025-01-15", icd10="M51.16"))
+    post(
+        client,
+        procedure("c-1", region="cervical", codes=["64479", "64480"], on="2025-02-01"),
+        procedure("l-1", region="lumbar", on="2025-02-02"),
+        pathology("l-path", region="lumbar", on="2025-01-15", icd10="M51.16"),
+    )
     clock.advance(hours=1)
-    post(client,
-         surgery("t-surg", region="thoracic", on="2025-02-10", kind="decompression",
-                 levels=["T7-T8"]),
-         outcome("c-out", of="c-1", on="2025-02-15", relief=80, functional_improvement=True))
+    post(
+        client,
+        surgery(
+            "t-surg", region="thoracic", on="2025-02-10", kind="decompression", levels=["T7-T8"]
+        ),
+        outcome("c-out", of="c-1", on="2025-02-15", relief=80, functional_improvement=True),
+    )
     return client
 
 
@@ -50,10 +55,19 @@ def test_history_lists_events_in_recording_order_across_regions(
     body = history(three_regions)
     assert ids(body) == ["c-1", "l-1", "l-path", "t-surg", "c-out"]
     assert [e["region"] for e in body["events"]] == [
-        "cervical", "lumbar", "lumbar", "thoracic", "cervical"]
+        "cervical",
+        "lumbar",
+        "lumbar",
+        "thoracic",
+        "cervical",
+    ]
     assert [e["type"] for e in body["events"]] == [
-        "procedure_performed", "procedure_performed", "pathology_diagnosed",
-        "surgery_performed", "outcome_reported"]
+        "procedure_performed",
+        "procedure_performed",
+        "pathology_diagnosed",
+        "surgery_performed",
+        "outcome_reported",
+    ]
     recorded = [datetime.fromisoformat(e["recorded_at"]) for e in body["events"]]
     assert recorded == sorted(recorded)
     assert recorded[2] < recorded[3]
@@ -64,18 +78,25 @@ def test_history_shows_each_event_type_with_its_clinical_fields(
 ) -> None:
     events = {e["event_id"]: e["fields"] for e in history(three_regions)["events"]}
     assert events["l-path"] == {"date": "2025-01-15", "icd10": "M51.16"}
-    assert events["t-surg"] == {"date": "2025-02-10", "levels": ["T7-T8"],
-                                "kind": "decompression"}
-    assert events["c-out"] == {"procedure_event_id": "c-1", "assessed_on": "2025-02-15",
-                               "pain_relief_percent": 80.0, "functional_improvement": True}
+    assert events["t-surg"] == {"date": "2025-02-10", "levels": ["T7-T8"], "kind": "decompression"}
+    assert events["c-out"] == {
+        "procedure_event_id": "c-1",
+        "assessed_on": "2025-02-15",
+        "pain_relief_percent": 80.0,
+        "functional_improvement": True,
+    }
     assert events["c-1"]["codes"] == [{"cpt": "64479", "units": 1}, {"cpt": "64480", "units": 1}]
 
 
 @pytest.mark.parametrize(
     ("region", "expected"),
     [
-        pytest.param("cervical", ["c-1", "c-out"], id="the cervical history has its procedure and outcome"),
-        pytest.param("lumbar", ["l-1", "l-path"], id="the lumbar history has its procedure and pathology"),
+        pytest.param(
+            "cervical", ["c-1", "c-out"], id="the cervical history has its procedure and outcome"
+        ),
+        pytest.param(
+            "lumbar", ["l-1", "l-path"], id="the lumbar history has its procedure and pathology"
+        ),
         pytest.param("thoracic", ["t-surg"], id="the thoracic history has its surgery"),
     ],
 )
@@ -100,13 +121,21 @@ def test_history_refuses_an_unknown_region(three_regions: TestClient) -> None:
         pytest.param(0, 2, ["c-1", "l-1"], 2, id="the first page links to the second"),
         pytest.param(2, 2, ["l-path", "t-surg"], 4, id="a middle page links to the next"),
         pytest.param(4, 2, ["c-out"], None, id="the last page has no next page"),
-        pytest.param(0, 5, ["c-1", "l-1", "l-path", "t-surg", "c-out"], None,
-                     id="a page exactly the size of the history has no next page"),
+        pytest.param(
+            0,
+            5,
+            ["c-1", "l-1", "l-path", "t-surg", "c-out"],
+            None,
+            id="a page exactly the size of the history has no next page",
+        ),
         pytest.param(9, 2, [], None, id="a page past the end is empty"),
     ],
 )
 def test_history_is_paginated(
-    three_regions: TestClient, offset: int, limit: int, page: list[str],
+    three_regions: TestClient,
+    offset: int,
+    limit: int,
+    page: list[str],
     next_offset: int | None,
 ) -> None:
     body = history(three_regions, offset=offset, limit=limit)
@@ -115,9 +144,11 @@ def test_history_is_paginated(
     assert (body["offset"], body["limit"], body["next_offset"]) == (offset, limit, next_offset)
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"offset": -1}],
-                         ids=["a zero limit is refused", "a limit over 1000 is refused",
-                              "a negative offset is refused"])
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 1001}, {"offset": -1}],
+    ids=["a zero limit is refused", "a limit over 1000 is refused", "a negative offset is refused"],
+)
 def test_history_refuses_bad_paging(three_regions: TestClient, params: dict[str, int]) -> None:
     assert three_regions.get("/v1/patients/p-001/history", params=params).status_code == 422
 
@@ -142,21 +173,37 @@ def test_history_as_of_reports_the_instant_asked_for(three_regions: TestClient) 
     body = history(three_regions, as_of="2025-03-10T14:45:00Z")
     assert ids(body) == ["c-1", "l-1", "l-path"]
     assert datetime.fromisoformat(body["as_of"]) == datetime.fromisoformat(
-        "2025-03-10T14:45:00+00:00")
+        "2025-03-10T14:45:00+00:00"
+    )
 
 
 @pytest.mark.parametrize(
     ("event", "family", "approach"),
     [
-        pytest.param(procedure("x", codes=["62323"]), "esi", "interlaminar",
-                     id="an interlaminar esi gets its approach from the code"),
-        pytest.param(procedure("x", codes=["62323"], approach="caudal"), "esi", "caudal",
-                     id="an approach sent by the client is kept"),
-        pytest.param(procedure("x", codes=["62322"], indication="intrathecal_trial"),
-                     "intrathecal_trial", None,
-                     id="62322 for an intrathecal trial is a trial without an esi approach"),
-        pytest.param(procedure("x", codes=["64493", "64494"]), "facet", None,
-                     id="a facet injection has no derived approach"),
+        pytest.param(
+            procedure("x", codes=["62323"]),
+            "esi",
+            "interlaminar",
+            id="an interlaminar esi gets its approach from the code",
+        ),
+        pytest.param(
+            procedure("x", codes=["62323"], approach="caudal"),
+            "esi",
+            "caudal",
+            id="an approach sent by the client is kept",
+        ),
+        pytest.param(
+            procedure("x", codes=["62322"], indication="intrathecal_trial"),
+            "intrathecal_trial",
+            None,
+            id="62322 for an intrathecal trial is a trial without an esi approach",
+        ),
+        pytest.param(
+            procedure("x", codes=["64493", "64494"]),
+            "facet",
+            None,
+            id="a facet injection has no derived approach",
+        ),
     ],
 )
 def test_history_shows_the_derived_family_and_approach(

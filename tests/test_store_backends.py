@@ -26,13 +26,21 @@ from tests.support import Backend, on_backends
     ("env", "module"),
     [
         pytest.param({}, "eventsourcing.sqlite", id="by default the store is an SQLite file"),
-        pytest.param({"INJTRACK_DATABASE_URL": "postgresql://u:pw@db.example:6543/injtrack"},
-                     "eventsourcing.postgres", id="a database url selects PostgreSQL"),
-        pytest.param({"INJTRACK_DATABASE_URL": "postgresql://u@h/d",
-                      "INJTRACK_PERSISTENCE": "memory"}, "eventsourcing.popo",
-                     id="persistence memory wins over a database url"),
-        pytest.param({"INJTRACK_PERSISTENCE": "sqlite", "INJTRACK_DATABASE_URL": "postgresql://u@h/d"},
-                     "eventsourcing.sqlite", id="persistence sqlite wins over a database url"),
+        pytest.param(
+            {"INJTRACK_DATABASE_URL": "postgresql://u:pw@db.example:6543/injtrack"},
+            "eventsourcing.postgres",
+            id="a database url selects PostgreSQL",
+        ),
+        pytest.param(
+            {"INJTRACK_DATABASE_URL": "postgresql://u@h/d", "INJTRACK_PERSISTENCE": "memory"},
+            "eventsourcing.popo",
+            id="persistence memory wins over a database url",
+        ),
+        pytest.param(
+            {"INJTRACK_PERSISTENCE": "sqlite", "INJTRACK_DATABASE_URL": "postgresql://u@h/d"},
+            "eventsourcing.sqlite",
+            id="persistence sqlite wins over a database url",
+        ),
     ],
 )
 def test_the_store_is_chosen_by_the_environment(
@@ -57,12 +65,28 @@ def test_sqlite_settings_name_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 
 def test_a_postgres_url_is_split_into_the_library_variables() -> None:
-    env = Settings(database_url="postgresql://alice:s%40cret@db.example:6543/ledger",
-                   postgres_schema="injtrack").library_env()
-    assert {k: env[k] for k in ("POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT",
-                                "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_SCHEMA")} == {
-        "POSTGRES_DBNAME": "ledger", "POSTGRES_HOST": "db.example", "POSTGRES_PORT": "6543",
-        "POSTGRES_USER": "alice", "POSTGRES_PASSWORD": "s@cret", "POSTGRES_SCHEMA": "injtrack"}
+    env = Settings(
+        database_url="postgresql://alice:s%40cret@db.example:6543/ledger",
+        postgres_schema="injtrack",
+    ).library_env()
+    assert {
+        k: env[k]
+        for k in (
+            "POSTGRES_DBNAME",
+            "POSTGRES_HOST",
+            "POSTGRES_PORT",
+            "POSTGRES_USER",
+            "POSTGRES_PASSWORD",
+            "POSTGRES_SCHEMA",
+        )
+    } == {
+        "POSTGRES_DBNAME": "ledger",
+        "POSTGRES_HOST": "db.example",
+        "POSTGRES_PORT": "6543",
+        "POSTGRES_USER": "alice",
+        "POSTGRES_PASSWORD": "s@cret",
+        "POSTGRES_SCHEMA": "injtrack",
+    }
 
 
 def test_a_database_url_that_is_not_postgres_is_refused() -> None:
@@ -80,8 +104,7 @@ def test_events_and_idempotency_survive_a_restart(
 
     restarted = make_ledger()
     assert restarted.recording_order("p-001") == ["proc-1", "out-1"]
-    assert [r.status for r in restarted.record_batch(parse(procedure("proc-1")))] == [
-        "duplicate"]
+    assert [r.status for r in restarted.record_batch(parse(procedure("proc-1")))] == ["duplicate"]
     with pytest.raises(EventIdConflict):
         restarted.record_batch(parse(procedure("proc-1", on="2025-03-04")))
     restarted.record_batch(parse(void("void-1", of="out-1")))
@@ -98,10 +121,8 @@ def test_two_applications_on_one_database_see_each_others_writes(
     b.record_batch(parse(outcome("out-1", of="proc-1")))  # b validates against a's write
     # a's cached ledger is brought up to date: it may void b's outcome and sees b's ids
     a.record_batch(parse(void("void-1", of="out-1")))
-    assert [r.status for r in a.record_batch(parse(outcome("out-1", of="proc-1")))] == [
-        "duplicate"]
-    assert b.recording_order("p-001") == a.recording_order("p-001") == [
-        "proc-1", "out-1", "void-1"]
+    assert [r.status for r in a.record_batch(parse(outcome("out-1", of="proc-1")))] == ["duplicate"]
+    assert b.recording_order("p-001") == a.recording_order("p-001") == ["proc-1", "out-1", "void-1"]
 
 
 @on_backends("memory", "sqlite", "postgres")
@@ -113,8 +134,9 @@ def test_a_refused_batch_leaves_the_applications_state_untouched(
     with pytest.raises(EventIdConflict):
         ledger.record_batch(parse(procedure("proc-2"), procedure("proc-1", on="2025-03-01")))
     # nothing of the refused batch leaked into the cached aggregates
-    assert [r.status for r in ledger.record_batch(parse(procedure("proc-2", on="2025-03-02")))
-            ] == ["recorded"]
+    assert [r.status for r in ledger.record_batch(parse(procedure("proc-2", on="2025-03-02")))] == [
+        "recorded"
+    ]
     events = ledger.patient_events("p-001")
     assert [e.event.event_id for e in events] == ["proc-1", "proc-2"]
     assert all(isinstance(e.event, PatientRegion.ProcedurePerformed) for e in events)
@@ -140,8 +162,8 @@ def test_the_postgres_tables_live_in_the_configured_schema(
     make_ledger().record_batch(parse(procedure("proc-1")))
     with psycopg.connect(postgres_url(), autocommit=True) as conn:
         tables = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-            (schema,)).fetchall()
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
     assert tables, "no table was created in the test's schema"
 
 
@@ -159,7 +181,10 @@ def test_injtrack_serve_starts_the_service_on_an_sqlite_file(tmp_path: Path) -> 
     env = {k: v for k, v in os.environ.items() if not k.startswith("INJTRACK_")}
     server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--db", str(db)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -172,8 +197,10 @@ def test_injtrack_serve_starts_the_service_on_an_sqlite_file(tmp_path: Path) -> 
                 assert time.monotonic() < deadline, "injtrack serve did not answer in 30s"
                 time.sleep(0.2)
         assert health.json() == {"status": "ok", "persistence": "sqlite"}
-        posted = httpx.post(f"http://127.0.0.1:{port}/v1/events",
-                            json={"events": [procedure("proc-1", on="2024-12-01")]})
+        posted = httpx.post(
+            f"http://127.0.0.1:{port}/v1/events",
+            json={"events": [procedure("proc-1", on="2024-12-01")]},
+        )
         assert posted.json() == {"results": [{"event_id": "proc-1", "status": "recorded"}]}
         assert db.exists()
     finally:

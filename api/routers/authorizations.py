@@ -32,18 +32,24 @@ def post_authorization(body: AuthorizationIn, request: Request) -> Authorization
     decision = decide_request(ledger, body)
     response = decision.as_json() | {"authorization_id": body.authorization_id}
     proc = body.procedure
-    family = classify([c.cpt for c in proc.codes], proc.region,
-                      proc.indication.value if proc.indication else None).family.value
+    family = classify(
+        [c.cpt for c in proc.codes], proc.region, proc.indication.value if proc.indication else None
+    ).family.value
     requested = {
-        "authorization_id": body.authorization_id, "policy_set": body.policy_set,
+        "authorization_id": body.authorization_id,
+        "policy_set": body.policy_set,
         "date_of_service": proc.date_of_service,
-        "codes": [BilledCode(c.cpt, c.units) for c in proc.codes], "family": family,
+        "codes": [BilledCode(c.cpt, c.units) for c in proc.codes],
+        "family": family,
         "request": body.model_dump(mode="json"),
     }
     decided = {
-        "authorization_id": body.authorization_id, "decision": decision.decision,
-        "policy": decision.policy_json(), "reasons": response["reasons"],
-        "next_eligible_date": decision.next_eligible_date, "response": response,
+        "authorization_id": body.authorization_id,
+        "decision": decision.decision,
+        "policy": decision.policy_json(),
+        "reasons": response["reasons"],
+        "next_eligible_date": decision.next_eligible_date,
+        "response": response,
     }
     if not ledger.record_authorization(body.patient_id, proc.region, requested, decided):
         # Another request recorded this id first: its decision is the answer.

@@ -23,12 +23,17 @@ def decide_request(ledger: InjectionLedger, body: EligibilityIn) -> Decision:
     indication = proc.indication.value if proc.indication else None
     kind = classify([c.cpt for c in proc.codes], proc.region, indication)
     proposed = Proposed(
-        date_of_service=proc.date_of_service, region=proc.region.value,
-        family=kind.family.value, codes=tuple((c.cpt, c.units) for c in proc.codes),
-        intent=proc.intent.value, laterality=proc.laterality.value if proc.laterality else None,
-        levels=tuple(proc.levels), agent=proc.agent.value if proc.agent else None,
+        date_of_service=proc.date_of_service,
+        region=proc.region.value,
+        family=kind.family.value,
+        codes=tuple((c.cpt, c.units) for c in proc.codes),
+        intent=proc.intent.value,
+        laterality=proc.laterality.value if proc.laterality else None,
+        levels=tuple(proc.levels),
+        agent=proc.agent.value if proc.agent else None,
         approach=proc.approach.value if proc.approach else kind.approach,
-        indication=indication, device_type=proc.device_type,
+        indication=indication,
+        device_type=proc.device_type,
     )
     policy_set.guidelines_for(proposed)  # 422 before reading history when none applies
     events = ledger.patient_events(body.patient_id, body.as_of)

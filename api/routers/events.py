@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from api.history import history
-from api.schemas.common import PatientId
 from api.schemas.events import EventBatchIn, EventBatchOut, EventResult, HistoryItem, HistoryOut
 from domain.catalog import Region
 
@@ -20,24 +19,33 @@ def post_events(batch: EventBatchIn, request: Request) -> EventBatchOut:
     """Record a batch of 1..1000 events, all or nothing. Resending an event with the same
     ``event_id`` and content is a ``duplicate``; different content is a 409."""
     results = request.app.state.ledger.record_batch(batch.events)
-    return EventBatchOut(results=[EventResult(event_id=r.event_id, status=r.status)
-                                  for r in results])
+    return EventBatchOut(
+        results=[EventResult(event_id=r.event_id, status=r.status) for r in results]
+    )
 
 
 @router.get("/patients/{patient_id}/history", response_model=HistoryOut)
 def get_history(
     request: Request,
     patient_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
-    as_of: Annotated[datetime | None, Query(description="Only events recorded at or before this instant")] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="Only events recorded at or before this instant")
+    ] = None,
     region: Region | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> HistoryOut:
     """The patient's events in recording order as known ``as_of`` (default: now)."""
     items = history(request.app.state.ledger, patient_id, as_of=as_of, region=region)
-    page = items[offset: offset + limit]
+    page = items[offset : offset + limit]
     next_offset = offset + limit if offset + limit < len(items) else None
     return HistoryOut(
-        patient_id=patient_id, as_of=as_of, region=region, total=len(items), offset=offset,
-        limit=limit, next_offset=next_offset, events=[HistoryItem(**i) for i in page],
+        patient_id=patient_id,
+        as_of=as_of,
+        region=region,
+        total=len(items),
+        offset=offset,
+        limit=limit,
+        next_offset=next_offset,
+        events=[HistoryItem(**i) for i in page],
     )

@@ -47,16 +47,24 @@ def jsonable(value: Any) -> Any:
 def _when(when: When | None) -> dict[str, Any] | None:
     if when is None:
         return None
-    return {f.name: jsonable(getattr(when, f.name)) for f in fields(when)
-            if getattr(when, f.name) is not None}
+    return {
+        f.name: jsonable(getattr(when, f.name))
+        for f in fields(when)
+        if getattr(when, f.name) is not None
+    }
 
 
 def _rule(rule: Rule) -> RuleOut:
     c = rule.citation
     return RuleOut(
-        id=rule.id, kind=rule.kind, description=rule.description, time_rule=rule.time_rule,
-        params=jsonable(dict(rule.params)), when=_when(rule.when) or {},
-        unless=_when(rule.unless), effective_from=rule.effective_from,
+        id=rule.id,
+        kind=rule.kind,
+        description=rule.description,
+        time_rule=rule.time_rule,
+        params=jsonable(dict(rule.params)),
+        when=_when(rule.when) or {},
+        unless=_when(rule.unless),
+        effective_from=rule.effective_from,
         effective_until=rule.effective_until,
         citation=CitationOut(quote=c.quote, source=c.source, section=c.section) if c else None,
     )
@@ -64,13 +72,22 @@ def _rule(rule: Rule) -> RuleOut:
 
 def _guideline(g: Guideline) -> GuidelineOut:
     return GuidelineOut(
-        id=g.id, title=g.title, source=g.source, families=sorted(g.families),
+        id=g.id,
+        title=g.title,
+        source=g.source,
+        families=sorted(g.families),
         codes=sorted(g.codes) if g.codes is not None else None,
         regions=sorted(g.regions) if g.regions is not None else None,
-        versions=[VersionOut(id=v.id, effective_from=v.effective_from,
-                             effective_until=g.version_until(v),
-                             params=jsonable(dict(v.params)), note=v.note)
-                  for v in g.versions],
+        versions=[
+            VersionOut(
+                id=v.id,
+                effective_from=v.effective_from,
+                effective_until=g.version_until(v),
+                params=jsonable(dict(v.params)),
+                note=v.note,
+            )
+            for v in g.versions
+        ],
         rules=[_rule(r) for r in g.rules],
     )
 
@@ -78,7 +95,11 @@ def _guideline(g: Guideline) -> GuidelineOut:
 @router.get("/policies", response_model=PoliciesOut)
 def get_policies() -> PoliciesOut:
     """The policy sets, their guidelines, versions and rules with citations."""
-    return PoliciesOut(sets=[
-        PolicySetOut(name=s.name, title=s.title, guidelines=[_guideline(g) for g in s.guidelines])
-        for s in registry.all_sets()
-    ])
+    return PoliciesOut(
+        sets=[
+            PolicySetOut(
+                name=s.name, title=s.title, guidelines=[_guideline(g) for g in s.guidelines]
+            )
+            for s in registry.all_sets()
+        ]
+    )

@@ -7,7 +7,7 @@ moment ago is seen), as known at ``as_of`` and for the date ``on``: procedures d
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -36,16 +36,23 @@ THRESHOLDS = (30, 50, 80)
 def _outcome(o: Outcome | None) -> OutcomeOut | None:
     if o is None:
         return None
-    return OutcomeOut(event_id=o.event_id, assessed_on=o.assessed_on,
-                      pain_relief_percent=o.pain_relief_percent,
-                      functional_improvement=o.functional_improvement)
+    return OutcomeOut(
+        event_id=o.event_id,
+        assessed_on=o.assessed_on,
+        pain_relief_percent=o.pain_relief_percent,
+        functional_improvement=o.functional_improvement,
+    )
 
 
 def _procedure(fam: FamilyState, p: Procedure) -> ProcedureOut:
     return ProcedureOut(
-        event_id=p.event_id, date_of_service=p.date_of_service, primary_cpt=p.primary_cpt,
-        laterality=p.laterality, levels=list(p.levels),
-        episode_number=fam.episode_of[p.event_id], position=fam.position_of[p.event_id],
+        event_id=p.event_id,
+        date_of_service=p.date_of_service,
+        primary_cpt=p.primary_cpt,
+        laterality=p.laterality,
+        levels=list(p.levels),
+        episode_number=fam.episode_of[p.event_id],
+        position=fam.position_of[p.event_id],
         first_year=fam.in_first_year(p),
     )
 
@@ -70,23 +77,36 @@ def family_state(fam: FamilyState, on: date) -> FamilyStateOut | None:
     in_6 = fam.in_window(on, SIX_MONTHS)
     in_12 = fam.in_window(on, TWELVE_MONTHS)
     episodes = [
-        EpisodeOut(number=e.number, start=e.start, reason=e.reason.value,
-                   procedures=sum(1 for p in e.procedures if p.date_of_service <= on),
-                   first_year_end=e.first_year_end)
-        for e in fam.episodes if e.start <= on
+        EpisodeOut(
+            number=e.number,
+            start=e.start,
+            reason=e.reason.value,
+            procedures=sum(1 for p in e.procedures if p.date_of_service <= on),
+            first_year_end=e.first_year_end,
+        )
+        for e in fam.episodes
+        if e.start <= on
     ]
     last = shown[-1]
     place = fam.placement(on)
     return FamilyStateOut(
-        family=fam.family, count_6m=len(in_6), count_12m=len(in_12),
-        counted_6m=pairing.counted(in_6), counted_12m=pairing.counted(in_12),
-        episodes=episodes, procedures=[_procedure(fam, p) for p in shown],
-        last_procedure=LastProcedureOut(**_procedure(fam, last).model_dump(),
-                                        relief=relief_summary(last, on)),
+        family=fam.family,
+        count_6m=len(in_6),
+        count_12m=len(in_12),
+        counted_6m=pairing.counted(in_6),
+        counted_12m=pairing.counted(in_12),
+        episodes=episodes,
+        procedures=[_procedure(fam, p) for p in shown],
+        last_procedure=LastProcedureOut(
+            **_procedure(fam, last).model_dump(), relief=relief_summary(last, on)
+        ),
         next=NextPlacementOut(
-            episode_number=place.episode_number, new_episode=place.new_episode,
-            reason=place.reason.value, position=place.position,
-            first_year=place.first_year, first_year_count=place.first_year_count,
+            episode_number=place.episode_number,
+            new_episode=place.new_episode,
+            reason=place.reason.value,
+            position=place.position,
+            first_year=place.first_year,
+            first_year_count=place.first_year_count,
         ),
     )
 
@@ -95,26 +115,32 @@ def family_state(fam: FamilyState, on: date) -> FamilyStateOut | None:
 def get_state(
     request: Request,
     patient_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
-    on: Annotated[date | None, Query(description="The date to compute the state for "
-                                                 "(default: today, UTC)")] = None,
-    as_of: Annotated[datetime | None, Query(description="Only events recorded at or before "
-                                                        "this instant (naive means UTC)")] = None,
+    on: Annotated[
+        date | None, Query(description="The date to compute the state for (default: today, UTC)")
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="Only events recorded at or before this instant (naive means UTC)"),
+    ] = None,
 ) -> PatientStateOut:
     """Episodes, positions, 6- and 12-month counts ending on ``on`` and the last procedure's
     relief, per region and family."""
     if on is None:
-        on = request.app.state.clock().astimezone(timezone.utc).date()
+        on = request.app.state.clock().astimezone(UTC).date()
     if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=timezone.utc)
+        as_of = as_of.replace(tzinfo=UTC)
     events = request.app.state.ledger.patient_events(patient_id, as_of=as_of)
     state = fold(events, as_of=as_of, patient_id=patient_id)
     regions: list[RegionStateOut] = []
     for region in REGIONS:
         families = [
-            out for (r, _), fam in sorted(state.families.items()) if r == region.value
+            out
+            for (r, _), fam in sorted(state.families.items())
+            if r == region.value
             if (out := family_state(fam, on)) is not None
         ]
         if families:
             regions.append(RegionStateOut(region=region.value, families=families))
-    return PatientStateOut(patient_id=patient_id, on=on, as_of=as_of,
-                           voided_events=len(state.voided), regions=regions)
+    return PatientStateOut(
+        patient_id=patient_id, on=on, as_of=as_of, voided_events=len(state.voided), regions=regions
+    )

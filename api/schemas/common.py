@@ -12,7 +12,9 @@ from domain.vocabulary import Agent, Approach, Indication, Intent, Laterality
 
 PatientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 EventId = Annotated[str, Field(min_length=1, max_length=128)]
-Level = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z][0-9]{1,2}-[A-Za-z][0-9]{1,2}$")]
+Level = Annotated[
+    str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z][0-9]{1,2}-[A-Za-z][0-9]{1,2}$")
+]
 
 
 class StrictModel(BaseModel):

@@ -59,7 +59,8 @@ class NextPlacementOut(BaseModel):
     position: int
     first_year: bool
     first_year_count: int = Field(
-        description="procedures of that episode dated before `on` and in its first year")
+        description="procedures of that episode dated before `on` and in its first year"
+    )
 
 
 class FamilyStateOut(BaseModel):
@@ -67,9 +68,11 @@ class FamilyStateOut(BaseModel):
     count_6m: int = Field(description="procedures in the rolling 6 months ending on `on`")
     count_12m: int = Field(description="procedures in the rolling 12 months ending on `on`")
     counted_6m: int = Field(
-        description="as count_6m, bilateral pairs (facet, rfa; 1-month window) counted once")
+        description="as count_6m, bilateral pairs (facet, rfa; 1-month window) counted once"
+    )
     counted_12m: int = Field(
-        description="as count_12m, bilateral pairs (facet, rfa; 1-month window) counted once")
+        description="as count_12m, bilateral pairs (facet, rfa; 1-month window) counted once"
+    )
     episodes: list[EpisodeOut]
     procedures: list[ProcedureOut]
     last_procedure: LastProcedureOut | None

@@ -9,7 +9,7 @@ procedure under a policy set, returning the engine's ``Decision``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,10 +17,11 @@ import pytest
 from domain.catalog import Region, classify
 from domain.events import BilledCode, PatientRegion, RecordedEvent
 from policies import registry
-from policies.engine import Decision, Proposed, Reason, decide as engine_decide
+from policies.engine import Decision, Proposed, Reason
+from policies.engine import decide as engine_decide
 from projections.state import PatientState, fold
 
-RECORDED = datetime(2020, 1, 1, tzinfo=timezone.utc)
+RECORDED = datetime(2020, 1, 1, tzinfo=UTC)
 Code = str | tuple[str, int]
 
 
@@ -47,51 +48,100 @@ class History:
         stream = self.streams.get(region)
         if stream is None:
             stream = self.streams[region] = PatientRegion.open(
-                self.patient_id, Region(region), self.tick)
+                self.patient_id, Region(region), self.tick
+            )
         stream.record(cls, self.tick, fingerprint="x", **fields)
         for event in stream.collect_events():
             if not isinstance(event, PatientRegion.Created):
                 self.events.append(RecordedEvent(self.patient_id, region, event))
         return self
 
-    def procedure(self, event_id: str, on: date | str, codes: Sequence[Code] = ("64483",), *,
-                  region: str = "lumbar", intent: str = "therapeutic",
-                  laterality: str | None = None, levels: Sequence[str] = (),
-                  agent: str | None = None, indication: str | None = None,
-                  approach: str | None = None, device_type: str | None = None) -> History:
+    def procedure(
+        self,
+        event_id: str,
+        on: date | str,
+        codes: Sequence[Code] = ("64483",),
+        *,
+        region: str = "lumbar",
+        intent: str = "therapeutic",
+        laterality: str | None = None,
+        levels: Sequence[str] = (),
+        agent: str | None = None,
+        indication: str | None = None,
+        approach: str | None = None,
+        device_type: str | None = None,
+    ) -> History:
         kind = classify([c for c, _ in billed(codes)], Region(region), indication)
         self.region_of[event_id] = region
         return self._record(
-            region, PatientRegion.ProcedurePerformed, event_id=event_id,
-            date_of_service=as_date(on), codes=[BilledCode(c, u) for c, u in billed(codes)],
-            family=kind.family.value, intent=intent, laterality=laterality,
-            levels=list(levels), agent=agent, indication=indication,
-            approach=approach or kind.approach, device_type=device_type,
+            region,
+            PatientRegion.ProcedurePerformed,
+            event_id=event_id,
+            date_of_service=as_date(on),
+            codes=[BilledCode(c, u) for c, u in billed(codes)],
+            family=kind.family.value,
+            intent=intent,
+            laterality=laterality,
+            levels=list(levels),
+            agent=agent,
+            indication=indication,
+            approach=approach or kind.approach,
+            device_type=device_type,
             authorization_id=None,
         )
 
-    def outcome(self, of: str, on: date | str, relief: float, functional: bool = False,
-                event_id: str | None = None) -> History:
+    def outcome(
+        self,
+        of: str,
+        on: date | str,
+        relief: float,
+        functional: bool = False,
+        event_id: str | None = None,
+    ) -> History:
         return self._record(
-            self.region_of[of], PatientRegion.OutcomeReported,
-            event_id=event_id or f"o-{of}-{as_date(on)}", procedure_event_id=of,
-            assessed_on=as_date(on), pain_relief_percent=float(relief),
+            self.region_of[of],
+            PatientRegion.OutcomeReported,
+            event_id=event_id or f"o-{of}-{as_date(on)}",
+            procedure_event_id=of,
+            assessed_on=as_date(on),
+            pain_relief_percent=float(relief),
             functional_improvement=functional,
         )
 
-    def surgery(self, event_id: str, on: date | str, region: str = "lumbar",
-                levels: Sequence[str] = (), kind: str | None = None) -> History:
-        return self._record(region, PatientRegion.SurgeryPerformed, event_id=event_id,
-                            date=as_date(on), levels=list(levels), kind=kind)
+    def surgery(
+        self,
+        event_id: str,
+        on: date | str,
+        region: str = "lumbar",
+        levels: Sequence[str] = (),
+        kind: str | None = None,
+    ) -> History:
+        return self._record(
+            region,
+            PatientRegion.SurgeryPerformed,
+            event_id=event_id,
+            date=as_date(on),
+            levels=list(levels),
+            kind=kind,
+        )
 
     def pathology(self, event_id: str, on: date | str, region: str = "lumbar") -> History:
-        return self._record(region, PatientRegion.PathologyDiagnosed, event_id=event_id,
-                            date=as_date(on), icd10=None)
+        return self._record(
+            region,
+            PatientRegion.PathologyDiagnosed,
+            event_id=event_id,
+            date=as_date(on),
+            icd10=None,
+        )
 
     def void(self, of: str, event_id: str | None = None) -> History:
-        return self._record(self.region_of[of], PatientRegion.EventVoided,
-                            event_id=event_id or f"void-{of}", voided_event_id=of,
-                            reason="entered in error")
+        return self._record(
+            self.region_of[of],
+            PatientRegion.EventVoided,
+            event_id=event_id or f"void-{of}",
+            voided_event_id=of,
+            reason="entered in error",
+        )
 
     def state(self) -> PatientState:
         return fold(self.events)
@@ -100,27 +150,49 @@ class History:
 GOOD = {"pain_score": 7, "active_conservative_therapy": True, "initial_criteria_met": True}
 
 
-def propose(on: date | str, codes: Sequence[Code] = ("64483",), *, region: str = "lumbar",
-            intent: str = "therapeutic", laterality: str | None = None,
-            levels: Sequence[str] = (), agent: str | None = None,
-            indication: str | None = None, approach: str | None = None,
-            device_type: str | None = None) -> Proposed:
+def propose(
+    on: date | str,
+    codes: Sequence[Code] = ("64483",),
+    *,
+    region: str = "lumbar",
+    intent: str = "therapeutic",
+    laterality: str | None = None,
+    levels: Sequence[str] = (),
+    agent: str | None = None,
+    indication: str | None = None,
+    approach: str | None = None,
+    device_type: str | None = None,
+) -> Proposed:
     kind = classify([c for c, _ in billed(codes)], Region(region), indication)
     return Proposed(
-        date_of_service=as_date(on), region=region, family=kind.family.value,
-        codes=billed(codes), intent=intent, laterality=laterality, levels=tuple(levels),
-        agent=agent, approach=approach or kind.approach, indication=indication,
+        date_of_service=as_date(on),
+        region=region,
+        family=kind.family.value,
+        codes=billed(codes),
+        intent=intent,
+        laterality=laterality,
+        levels=tuple(levels),
+        agent=agent,
+        approach=approach or kind.approach,
+        indication=indication,
         device_type=device_type,
     )
 
 
-def decide(history: History, on: date | str, codes: Sequence[Code] = ("64483",), *,
-           clinical: dict[str, Any] | None = None, policy_set: str = "nia",
-           **proposed: Any) -> Decision:
+def decide(
+    history: History,
+    on: date | str,
+    codes: Sequence[Code] = ("64483",),
+    *,
+    clinical: dict[str, Any] | None = None,
+    policy_set: str = "nia",
+    **proposed: Any,
+) -> Decision:
     """Decide a proposed procedure for ``history`` (clinical defaults to all criteria met)."""
     facts = GOOD if clinical is None else clinical
-    return engine_decide(registry.get(policy_set), history.state(),
-                         propose(on, codes, **proposed), facts)
+    return engine_decide(
+        registry.get(policy_set), history.state(), propose(on, codes, **proposed), facts
+    )
 
 
 def reason(decision: Decision, rule: str) -> Reason:

@@ -29,8 +29,12 @@ def initial_phase(relief: float = 80) -> History:
 @pytest.mark.parametrize(
     "clinical, expected",
     [
-        pytest.param({"initial_criteria_met": True}, "pass", id="first ESI with initial criteria met passes"),
-        pytest.param({"initial_criteria_met": False}, "fail", id="first ESI without initial criteria fails"),
+        pytest.param(
+            {"initial_criteria_met": True}, "pass", id="first ESI with initial criteria met passes"
+        ),
+        pytest.param(
+            {"initial_criteria_met": False}, "fail", id="first ESI without initial criteria fails"
+        ),
         pytest.param({}, "missing", id="first ESI with initial criteria not documented is missing"),
     ],
 )
@@ -38,8 +42,12 @@ def test_first_esi_needs_the_initial_criteria(clinical: dict, expected: str) -> 
     d = decide(History(), "2025-01-06", TF, clinical=clinical)
     assert status(d, "nia.common.initial_criteria") == expected
     assert status(d, "nia.common.repeat_pain_and_therapy") is None
-    assert d.decision == {"pass": "eligible", "fail": "not_eligible",
-                          "missing": "pending_documentation"}[expected]
+    assert (
+        d.decision
+        == {"pass": "eligible", "fail": "not_eligible", "missing": "pending_documentation"}[
+            expected
+        ]
+    )
     assert d.next_eligible_date is None
 
 
@@ -64,15 +72,34 @@ def test_initial_phase_interval(on: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "relief, codes, levels, expected",
     [
-        pytest.param(30, TF, ("L4-L5",), "pass", id="30% relief from the previous ESI allows the 2nd"),
-        pytest.param(29, TF, ("L4-L5",), "fail", id="29% relief at the same level and approach refuses the 2nd"),
-        pytest.param(29, TF, ("L5-S1",), "pass", id="29% relief but a different level allows the 2nd"),
-        pytest.param(29, IL, ("L4-L5",), "pass", id="29% relief but interlaminar after transforaminal allows the 2nd"),
-        pytest.param(None, TF, ("L4-L5",), "missing", id="no outcome of the previous ESI is missing"),
+        pytest.param(
+            30, TF, ("L4-L5",), "pass", id="30% relief from the previous ESI allows the 2nd"
+        ),
+        pytest.param(
+            29,
+            TF,
+            ("L4-L5",),
+            "fail",
+            id="29% relief at the same level and approach refuses the 2nd",
+        ),
+        pytest.param(
+            29, TF, ("L5-S1",), "pass", id="29% relief but a different level allows the 2nd"
+        ),
+        pytest.param(
+            29,
+            IL,
+            ("L4-L5",),
+            "pass",
+            id="29% relief but interlaminar after transforaminal allows the 2nd",
+        ),
+        pytest.param(
+            None, TF, ("L4-L5",), "missing", id="no outcome of the previous ESI is missing"
+        ),
     ],
 )
-def test_initial_phase_response(relief: float | None, codes: tuple[str, ...],
-                                levels: tuple[str, ...], expected: str) -> None:
+def test_initial_phase_response(
+    relief: float | None, codes: tuple[str, ...], levels: tuple[str, ...], expected: str
+) -> None:
     d = decide(two_esi(relief), "2025-01-20", codes, levels=levels)
     assert status(d, "nia.esi.initial_response") == expected
     if expected == "fail":
@@ -80,10 +107,14 @@ def test_initial_phase_response(relief: float | None, codes: tuple[str, ...],
 
 
 def test_functional_improvement_alone_meets_the_initial_response() -> None:
-    h = History().procedure("e1", "2025-01-06", TF, levels=["L4-L5"]).outcome(
-        "e1", "2025-01-10", 5, functional=True)
-    assert status(decide(h, "2025-01-20", TF, levels=["L4-L5"]),
-                  "nia.esi.initial_response") == "pass"
+    h = (
+        History()
+        .procedure("e1", "2025-01-06", TF, levels=["L4-L5"])
+        .outcome("e1", "2025-01-10", 5, functional=True)
+    )
+    assert (
+        status(decide(h, "2025-01-20", TF, levels=["L4-L5"]), "nia.esi.initial_response") == "pass"
+    )
 
 
 def test_third_esi_is_still_initial_phase_and_fourth_is_not() -> None:
@@ -97,22 +128,53 @@ def test_third_esi_is_still_initial_phase_and_fourth_is_not() -> None:
 @pytest.mark.parametrize(
     "outcomes, on, expected, next_date",
     [
-        pytest.param([("2025-04-03", 60)], "2025-04-03", "pass", None,
-                     id="4th ESI after 50% relief sustained exactly 2 months is allowed"),
-        pytest.param([("2025-04-02", 60)], "2025-04-10", "missing", None,
-                     id="4th ESI with relief documented only to the day before 2 months is missing"),
-        pytest.param([("2025-03-01", 60)], "2025-04-02", "fail", date(2025, 4, 3),
-                     id="4th ESI the day before 2 months is refused until previous DOS plus 2 months"),
-        pytest.param([("2025-03-01", 40)], "2025-04-10", "fail", None,
-                     id="4th ESI after relief fell below 50% is refused for good"),
-        pytest.param([("2025-03-01", 60), ("2025-04-03", 45)], "2025-04-10", "fail", None,
-                     id="4th ESI when relief dropped to 45% before 2 months is refused"),
-        pytest.param([("2025-03-01", 60), ("2025-04-03", 50)], "2025-04-10", "pass", None,
-                     id="4th ESI with 50% relief at every assessment through 2 months is allowed"),
+        pytest.param(
+            [("2025-04-03", 60)],
+            "2025-04-03",
+            "pass",
+            None,
+            id="4th ESI after 50% relief sustained exactly 2 months is allowed",
+        ),
+        pytest.param(
+            [("2025-04-02", 60)],
+            "2025-04-10",
+            "missing",
+            None,
+            id="4th ESI with relief documented only to the day before 2 months is missing",
+        ),
+        pytest.param(
+            [("2025-03-01", 60)],
+            "2025-04-02",
+            "fail",
+            date(2025, 4, 3),
+            id="4th ESI the day before 2 months is refused until previous DOS plus 2 months",
+        ),
+        pytest.param(
+            [("2025-03-01", 40)],
+            "2025-04-10",
+            "fail",
+            None,
+            id="4th ESI after relief fell below 50% is refused for good",
+        ),
+        pytest.param(
+            [("2025-03-01", 60), ("2025-04-03", 45)],
+            "2025-04-10",
+            "fail",
+            None,
+            id="4th ESI when relief dropped to 45% before 2 months is refused",
+        ),
+        pytest.param(
+            [("2025-03-01", 60), ("2025-04-03", 50)],
+            "2025-04-10",
+            "pass",
+            None,
+            id="4th ESI with 50% relief at every assessment through 2 months is allowed",
+        ),
     ],
 )
-def test_therapeutic_phase_needs_sustained_relief(outcomes: list[tuple[str, float]], on: str,
-                                                 expected: str, next_date: date | None) -> None:
+def test_therapeutic_phase_needs_sustained_relief(
+    outcomes: list[tuple[str, float]], on: str, expected: str, next_date: date | None
+) -> None:
     h = History()
     for i, day in enumerate(("2025-01-06", "2025-01-20"), 1):
         h.procedure(f"e{i}", day, TF, levels=["L4-L5"]).outcome(f"e{i}", day, 80)
@@ -131,9 +193,14 @@ def first_year_of_six() -> History:
     for i, day in enumerate(days, 1):
         h.procedure(f"e{i}", day, TF, levels=["L4-L5"])
     for i, day in enumerate(days, 1):
-        due = {"2024-01-02": "2024-03-02", "2024-01-16": "2024-03-16",
-               "2024-01-30": "2024-03-30", "2024-03-30": "2024-05-30",
-               "2024-05-30": "2024-07-30", "2024-07-30": "2024-09-30"}[day]
+        due = {
+            "2024-01-02": "2024-03-02",
+            "2024-01-16": "2024-03-16",
+            "2024-01-30": "2024-03-30",
+            "2024-03-30": "2024-05-30",
+            "2024-05-30": "2024-07-30",
+            "2024-07-30": "2024-09-30",
+        }[day]
         h.outcome(f"e{i}", due, 80)
     return h
 
@@ -148,17 +215,31 @@ def test_7th_esi_in_the_first_year_is_refused_until_the_after_year_cap_allows() 
 
 
 def test_7th_esi_with_special_circumstances_is_allowed_on_the_first_anniversary() -> None:
-    d = decide(first_year_of_six(), "2024-09-30", TF, levels=["L4-L5"],
-               clinical={"pain_score": 7, "active_conservative_therapy": True,
-                         "special_circumstances": True})
+    d = decide(
+        first_year_of_six(),
+        "2024-09-30",
+        TF,
+        levels=["L4-L5"],
+        clinical={
+            "pain_score": 7,
+            "active_conservative_therapy": True,
+            "special_circumstances": True,
+        },
+    )
     assert d.next_eligible_date == date(2025, 1, 2)
 
 
 @pytest.mark.parametrize(
     "on, expected",
     [
-        pytest.param("2025-01-01", "fail", id="7th ESI the day before the first anniversary is refused by the first-year cap"),
-        pytest.param("2025-01-02", None, id="on the first anniversary the first-year cap no longer applies"),
+        pytest.param(
+            "2025-01-01",
+            "fail",
+            id="7th ESI the day before the first anniversary is refused by the first-year cap",
+        ),
+        pytest.param(
+            "2025-01-02", None, id="on the first anniversary the first-year cap no longer applies"
+        ),
     ],
 )
 def test_first_year_cap_boundary(on: str, expected: str | None) -> None:
@@ -172,8 +253,12 @@ def after_first_year() -> History:
     h = History()
     for i, day in enumerate(("2022-01-03", "2022-01-17", "2022-01-31"), 1):
         h.procedure(f"e{i}", day, TF, levels=["L4-L5"]).outcome(f"e{i}", day, 80)
-    later = [("2023-02-01", "2023-04-01"), ("2023-04-03", "2023-06-03"),
-             ("2023-06-05", "2023-08-05"), ("2023-08-07", "2023-10-07")]
+    later = [
+        ("2023-02-01", "2023-04-01"),
+        ("2023-04-03", "2023-06-03"),
+        ("2023-06-05", "2023-08-05"),
+        ("2023-08-07", "2023-10-07"),
+    ]
     for i, (day, assessed) in enumerate(later, 4):
         h.procedure(f"e{i}", day, TF, levels=["L4-L5"]).outcome(f"e{i}", assessed, 80)
     return h
@@ -182,20 +267,46 @@ def after_first_year() -> History:
 @pytest.mark.parametrize(
     "on, clinical, expected, next_date",
     [
-        pytest.param("2023-10-09", {"special_circumstances": False}, "fail", date(2024, 2, 1),
-                     id="5th ESI in 12 months after the first year is refused"),
-        pytest.param("2024-01-31", {"special_circumstances": False}, "fail", date(2024, 2, 1),
-                     id="5th ESI the day before the oldest leaves the 12 months is refused"),
-        pytest.param("2024-02-01", {"special_circumstances": False}, "pass", None,
-                     id="ESI on the day the oldest leaves the 12 months is allowed"),
-        pytest.param("2023-10-09", {"special_circumstances": True}, "pass", None,
-                     id="5th ESI in 12 months with special circumstances is allowed"),
-        pytest.param("2023-10-09", {}, "fail", date(2024, 2, 1),
-                     id="5th ESI in 12 months with special circumstances not documented is refused"),
+        pytest.param(
+            "2023-10-09",
+            {"special_circumstances": False},
+            "fail",
+            date(2024, 2, 1),
+            id="5th ESI in 12 months after the first year is refused",
+        ),
+        pytest.param(
+            "2024-01-31",
+            {"special_circumstances": False},
+            "fail",
+            date(2024, 2, 1),
+            id="5th ESI the day before the oldest leaves the 12 months is refused",
+        ),
+        pytest.param(
+            "2024-02-01",
+            {"special_circumstances": False},
+            "pass",
+            None,
+            id="ESI on the day the oldest leaves the 12 months is allowed",
+        ),
+        pytest.param(
+            "2023-10-09",
+            {"special_circumstances": True},
+            "pass",
+            None,
+            id="5th ESI in 12 months with special circumstances is allowed",
+        ),
+        pytest.param(
+            "2023-10-09",
+            {},
+            "fail",
+            date(2024, 2, 1),
+            id="5th ESI in 12 months with special circumstances not documented is refused",
+        ),
     ],
 )
-def test_after_first_year_rolling_cap(on: str, clinical: dict, expected: str,
-                                      next_date: date | None) -> None:
+def test_after_first_year_rolling_cap(
+    on: str, clinical: dict, expected: str, next_date: date | None
+) -> None:
     facts = {"pain_score": 7, "active_conservative_therapy": True} | clinical
     d = decide(after_first_year(), on, TF, levels=["L4-L5"], clinical=facts)
     assert status(d, "nia.esi.first_year_cap") is None
@@ -207,9 +318,17 @@ def test_7th_esi_in_12_months_is_refused_even_with_special_circumstances() -> No
     h = after_first_year()
     h.procedure("e8", "2023-10-09", TF, levels=["L4-L5"]).outcome("e8", "2023-12-09", 80)
     h.procedure("e9", "2023-12-11", TF, levels=["L4-L5"]).outcome("e9", "2024-01-11", 80)
-    d = decide(h, "2024-01-11", TF, levels=["L4-L5"],
-               clinical={"pain_score": 7, "active_conservative_therapy": True,
-                         "special_circumstances": True})
+    d = decide(
+        h,
+        "2024-01-11",
+        TF,
+        levels=["L4-L5"],
+        clinical={
+            "pain_score": 7,
+            "active_conservative_therapy": True,
+            "special_circumstances": True,
+        },
+    )
     assert status(d, "nia.esi.annual_cap") == "fail"
     # Sustained relief of 2023-12-11 is due 2024-02-11; the cap of 6 fits from 2024-02-01.
     assert d.next_eligible_date == date(2024, 2, 11)
@@ -218,8 +337,12 @@ def test_7th_esi_in_12_months_is_refused_even_with_special_circumstances() -> No
 @pytest.mark.parametrize(
     "codes, expected",
     [
-        pytest.param(("64483", ("64484", 1)), "pass", id="two transforaminal levels on one day are allowed"),
-        pytest.param(("64483", ("64484", 2)), "fail", id="three transforaminal levels on one day are refused"),
+        pytest.param(
+            ("64483", ("64484", 1)), "pass", id="two transforaminal levels on one day are allowed"
+        ),
+        pytest.param(
+            ("64483", ("64484", 2)), "fail", id="three transforaminal levels on one day are refused"
+        ),
     ],
 )
 def test_transforaminal_levels(codes: tuple, expected: str) -> None:

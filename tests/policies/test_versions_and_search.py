@@ -31,8 +31,12 @@ def esi_initial_phase(start: date) -> History:
 @pytest.mark.parametrize(
     "on, version, expected",
     [
-        pytest.param("2021-12-31", "2021", "pass", id="4th ESI on 2021-12-31 needs relief sustained 6 weeks"),
-        pytest.param("2022-01-01", "2024", "fail", id="4th ESI on 2022-01-01 needs relief sustained 2 months"),
+        pytest.param(
+            "2021-12-31", "2021", "pass", id="4th ESI on 2021-12-31 needs relief sustained 6 weeks"
+        ),
+        pytest.param(
+            "2022-01-01", "2024", "fail", id="4th ESI on 2022-01-01 needs relief sustained 2 months"
+        ),
     ],
 )
 def test_esi_sustained_relief_version_boundary(on: str, version: str, expected: str) -> None:
@@ -60,8 +64,12 @@ def test_next_eligible_date_uses_the_version_in_force_on_each_candidate() -> Non
 @pytest.mark.parametrize(
     "on, version, expected",
     [
-        pytest.param("2023-04-30", "2022", "pass", id="3rd SIJ on 2023-04-30 needs relief sustained 6 weeks"),
-        pytest.param("2023-05-01", "2024", "fail", id="3rd SIJ on 2023-05-01 needs relief sustained 2 months"),
+        pytest.param(
+            "2023-04-30", "2022", "pass", id="3rd SIJ on 2023-04-30 needs relief sustained 6 weeks"
+        ),
+        pytest.param(
+            "2023-05-01", "2024", "fail", id="3rd SIJ on 2023-05-01 needs relief sustained 2 months"
+        ),
     ],
 )
 def test_sij_version_boundary(on: str, version: str, expected: str) -> None:
@@ -76,29 +84,56 @@ def test_sij_version_boundary(on: str, version: str, expected: str) -> None:
 @pytest.mark.parametrize(
     "second, on, paired",
     [
-        pytest.param("2022-04-01", "2022-04-30", False, id="before 2022-05-01 sides 3 weeks apart are not a facet pair (2 weeks)"),
-        pytest.param("2022-04-10", "2022-05-01", True, id="from 2022-05-01 sides 3 weeks apart are a facet pair (1 month)"),
+        pytest.param(
+            "2022-04-01",
+            "2022-04-30",
+            False,
+            id="before 2022-05-01 sides 3 weeks apart are not a facet pair (2 weeks)",
+        ),
+        pytest.param(
+            "2022-04-10",
+            "2022-05-01",
+            True,
+            id="from 2022-05-01 sides 3 weeks apart are a facet pair (1 month)",
+        ),
     ],
 )
 def test_facet_pairing_window_version(second: str, on: str, paired: bool) -> None:
     first = date.fromordinal(date.fromisoformat(second).toordinal() - 21)
     h = History().procedure("f1", first, FACET, laterality="left", levels=LV, intent="diagnostic")
-    h.outcome("f1", first, 80).procedure("f2", second, FACET, laterality="right", levels=LV,
-                                         intent="diagnostic").outcome("f2", second, 80)
-    h.procedure("f3", "2022-04-20" if not paired else "2022-04-25", FACET, levels=LV,
-                intent="diagnostic").outcome("f3", "2022-04-26", 80)
+    h.outcome("f1", first, 80).procedure(
+        "f2", second, FACET, laterality="right", levels=LV, intent="diagnostic"
+    ).outcome("f2", second, 80)
+    h.procedure(
+        "f3", "2022-04-20" if not paired else "2022-04-25", FACET, levels=LV, intent="diagnostic"
+    ).outcome("f3", "2022-04-26", 80)
     h.procedure("f4", "2022-04-27", FACET, levels=LV, intent="diagnostic").outcome(
-        "f4", "2022-04-28", 80)
-    d = decide(h, on, FACET, levels=LV, intent="diagnostic",
-               clinical={"pain_score": 7, "active_conservative_therapy": True})
+        "f4", "2022-04-28", 80
+    )
+    d = decide(
+        h,
+        on,
+        FACET,
+        levels=LV,
+        intent="diagnostic",
+        clinical={"pain_score": 7, "active_conservative_therapy": True},
+    )
     assert status(d, "nia.facet.annual_cap") == ("pass" if paired else "fail")
 
 
 @pytest.mark.parametrize(
     "on, exempt",
     [
-        pytest.param("2022-04-14", False, id="before 2022-05-01 the rfa second side 3 weeks later is not exempt (2 weeks)"),
-        pytest.param("2022-05-14", True, id="from 2022-05-01 the rfa second side 3 weeks later is exempt (1 month)"),
+        pytest.param(
+            "2022-04-14",
+            False,
+            id="before 2022-05-01 the rfa second side 3 weeks later is not exempt (2 weeks)",
+        ),
+        pytest.param(
+            "2022-05-14",
+            True,
+            id="from 2022-05-01 the rfa second side 3 weeks later is exempt (1 month)",
+        ),
     ],
 )
 def test_rfa_opposite_side_window_version(on: str, exempt: bool) -> None:
@@ -111,8 +146,9 @@ def test_rfa_opposite_side_window_version(on: str, exempt: bool) -> None:
 
 def test_interval_and_cap_failing_together_wait_for_the_later_of_the_two() -> None:
     h = History()
-    for i, day in enumerate(("2025-01-06", "2025-03-03", "2025-05-05", "2025-07-07",
-                             "2025-12-29"), 1):
+    for i, day in enumerate(
+        ("2025-01-06", "2025-03-03", "2025-05-05", "2025-07-07", "2025-12-29"), 1
+    ):
         h.procedure(f"y{i}", day, ("64520",)).outcome(f"y{i}", day, 80)
     d = decide(h, "2026-01-02", ("64520",))
     assert reason(d, "nia.sympathetic.interval").next_date == date(2026, 1, 5)
@@ -139,7 +175,9 @@ def test_a_failing_rule_that_is_not_a_time_rule_means_no_date() -> None:
     h = History().procedure("e1", "2025-01-06", TF, levels=LV).outcome("e1", "2025-01-07", 10)
     d = decide(h, "2025-01-10", TF, levels=LV)
     assert {r.rule for r in d.reasons if r.status.value == "fail"} == {
-        "nia.esi.initial_interval", "nia.esi.initial_response"}
+        "nia.esi.initial_interval",
+        "nia.esi.initial_response",
+    }
     assert d.decision == "not_eligible" and d.next_eligible_date is None
 
 
@@ -159,15 +197,32 @@ def test_a_fictitious_policy_set_is_added_as_data_only() -> None:
 
     cite = Citation("Injections are at least 30 days apart.", "acme.txt", "Acme — Limits")
     acme = Guideline(
-        id="ACME_1", title="Acme epidurals", source="acme.txt", families=frozenset({"esi"}),
-        versions=(GuidelineVersion("1", None, {"gap": days(30)}),
-                  GuidelineVersion("2", date(2025, 6, 1), {"gap": days(45)})),
+        id="ACME_1",
+        title="Acme epidurals",
+        source="acme.txt",
+        families=frozenset({"esi"}),
+        versions=(
+            GuidelineVersion("1", None, {"gap": days(30)}),
+            GuidelineVersion("2", date(2025, 6, 1), {"gap": days(45)}),
+        ),
         rules=(
-            Rule("acme.esi.interval", "min_interval", "At least 30 (45 from June 2025) days "
-                 "apart.", {"span": Ref("gap")}, when=When(has_previous=True), time_rule=True,
-                 citation_override=cite),
-            Rule("acme.esi.cap", "rolling_cap", "At most 2 in 12 months.",
-                 {"length": months(12), "limit": 2}, time_rule=True, citation_override=cite),
+            Rule(
+                "acme.esi.interval",
+                "min_interval",
+                "At least 30 (45 from June 2025) days apart.",
+                {"span": Ref("gap")},
+                when=When(has_previous=True),
+                time_rule=True,
+                citation_override=cite,
+            ),
+            Rule(
+                "acme.esi.cap",
+                "rolling_cap",
+                "At most 2 in 12 months.",
+                {"length": months(12), "limit": 2},
+                time_rule=True,
+                citation_override=cite,
+            ),
         ),
     )
     registry.register(PolicySet("acme-test", "Acme (test only)", (acme,)))
@@ -175,8 +230,13 @@ def test_a_fictitious_policy_set_is_added_as_data_only() -> None:
         assert check_set(registry.get("acme-test")) == []
         h = History().procedure("e1", "2025-05-01", TF).procedure("e2", "2025-06-02", TF)
         d = decide(h, "2025-06-20", TF, policy_set="acme-test")
-        assert d.policy_json() == {"set": "acme-test", "guideline": "ACME_1", "version": "2",
-                                   "source": "acme.txt", "title": "Acme epidurals"}
+        assert d.policy_json() == {
+            "set": "acme-test",
+            "guideline": "ACME_1",
+            "version": "2",
+            "source": "acme.txt",
+            "title": "Acme epidurals",
+        }
         # 45 days after 2025-06-02 is 2025-07-17; the cap of 2 fits on 2026-05-01.
         assert d.next_eligible_date == date(2026, 5, 1)
     finally:

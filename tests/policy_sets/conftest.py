@@ -9,7 +9,7 @@ and returns the :class:`Answer`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 
-NOW = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 PATIENT = "p-001"
 
 
@@ -73,8 +73,9 @@ class Answer:
     def describe(self) -> str:
         if self.status_code != 200:
             return f"{self.status_code} {self.body}"
-        return (f"{self.body['decision']} next={self.body['next_eligible_date']} "
-                + "; ".join(f"{r['rule']}={r['status']}" for r in self.body["reasons"]))
+        return f"{self.body['decision']} next={self.body['next_eligible_date']} " + "; ".join(
+            f"{r['rule']}={r['status']}" for r in self.body["reasons"]
+        )
 
     def __repr__(self) -> str:
         return f"Answer({self.describe()})"
@@ -101,13 +102,16 @@ class Desk:
         patient_id: str = PATIENT,
         **procedure: Any,
     ) -> Answer:
-        billed = [{"cpt": c} if isinstance(c, str) else {"cpt": c[0], "units": c[1]}
-                  for c in codes]
+        billed = [{"cpt": c} if isinstance(c, str) else {"cpt": c[0], "units": c[1]} for c in codes]
         body = {
             "patient_id": patient_id,
             "policy_set": policy_set,
-            "procedure": {"date_of_service": _iso(on), "region": region, "codes": billed,
-                          **procedure},
+            "procedure": {
+                "date_of_service": _iso(on),
+                "region": region,
+                "codes": billed,
+                **procedure,
+            },
             "clinical": clinical or {},
         }
         response = self.client.post("/v1/eligibility", json=body)

@@ -12,11 +12,26 @@ REPLACEMENT_REASONS = ("malfunction", "battery_depletion", "recall", "impending_
 
 
 def trial(desk: Desk, relief: float | None, *, functional: bool = False) -> None:
-    events = [procedure("it-trial", on="2026-01-05", codes=["62327"], intent="trial",
-                        indication="intrathecal_trial", agent="opioid")]
+    events = [
+        procedure(
+            "it-trial",
+            on="2026-01-05",
+            codes=["62327"],
+            intent="trial",
+            indication="intrathecal_trial",
+            agent="opioid",
+        )
+    ]
     if relief is not None:
-        events.append(outcome("it-out", of="it-trial", on="2026-01-06", relief=relief,
-                              functional_improvement=functional))
+        events.append(
+            outcome(
+                "it-out",
+                of="it-trial",
+                on="2026-01-06",
+                relief=relief,
+                functional_improvement=functional,
+            )
+        )
     desk.record(*events)
 
 
@@ -66,8 +81,7 @@ def test_for_cancer_pain_any_relief_from_the_trial_is_adequate(desk: Desk) -> No
     answer = ask_implant(desk, "cancer_pain")
     assert answer.decision == "eligible", answer
     assert answer.status_of("cohere_ma.pump.cancer_pain_relief") == "pass"
-    assert "adequate pain relief" in answer.reason("cohere_ma.pump.cancer_pain_relief")[
-        "citation"]
+    assert "adequate pain relief" in answer.reason("cohere_ma.pump.cancer_pain_relief")["citation"]
 
 
 def test_for_cancer_pain_functional_improvement_alone_is_adequate(desk: Desk) -> None:
@@ -84,15 +98,25 @@ def test_for_cancer_pain_a_trial_with_no_relief_at_all_is_not_adequate(desk: Des
 
 def test_every_listed_reason_allows_replacing_a_pump_under_cohere_ma(desk: Desk) -> None:
     for reason in REPLACEMENT_REASONS:
-        answer = desk.ask("cohere-ma", "2026-02-02", ["62362"], intent="replacement",
-                          clinical={"device_reason": reason})
+        answer = desk.ask(
+            "cohere-ma",
+            "2026-02-02",
+            ["62362"],
+            intent="replacement",
+            clinical={"device_reason": reason},
+        )
         assert answer.decision == "eligible", (reason, answer)
         assert answer.status_of("cohere_ma.pump.replacement_reasons") == "pass"
 
 
 def test_replacing_a_working_pump_for_newer_technology_is_refused(desk: Desk) -> None:
-    answer = desk.ask("cohere-ma", "2026-02-02", ["62362"], intent="replacement",
-                      clinical={"device_reason": "newer_technology"})
+    answer = desk.ask(
+        "cohere-ma",
+        "2026-02-02",
+        ["62362"],
+        intent="replacement",
+        clinical={"device_reason": "newer_technology"},
+    )
     assert answer.decision == "not_eligible", answer
     assert answer.status_of("cohere_ma.pump.newer_technology") == "fail"
     assert "newer technology" in answer.reason("cohere_ma.pump.newer_technology")["citation"]
@@ -100,8 +124,13 @@ def test_replacing_a_working_pump_for_newer_technology_is_refused(desk: Desk) ->
 
 
 def test_replacing_a_pump_for_an_unlisted_reason_is_refused(desk: Desk) -> None:
-    answer = desk.ask("cohere-ma", "2026-02-02", ["62362"], intent="replacement",
-                      clinical={"device_reason": "patient_demand"})
+    answer = desk.ask(
+        "cohere-ma",
+        "2026-02-02",
+        ["62362"],
+        intent="replacement",
+        clinical={"device_reason": "patient_demand"},
+    )
     assert answer.decision == "not_eligible", answer
     assert answer.status_of("cohere_ma.pump.replacement_reasons") == "fail"
 
@@ -114,9 +143,15 @@ def test_replacing_a_pump_without_a_stated_reason_awaits_documentation(desk: Des
 def test_an_intrathecal_trial_meeting_the_initial_criteria_is_allowed_under_cohere_ma(
     desk: Desk,
 ) -> None:
-    answer = desk.ask("cohere-ma", "2026-01-05", ["62327"], intent="trial",
-                      indication="intrathecal_trial", agent="opioid",
-                      clinical={"initial_criteria_met": True})
+    answer = desk.ask(
+        "cohere-ma",
+        "2026-01-05",
+        ["62327"],
+        intent="trial",
+        indication="intrathecal_trial",
+        agent="opioid",
+        clinical={"initial_criteria_met": True},
+    )
     assert answer.decision == "eligible", answer
     assert answer.status_of("cohere_ma.intrathecal_trial.criteria") == "pass"
 
@@ -124,9 +159,15 @@ def test_an_intrathecal_trial_meeting_the_initial_criteria_is_allowed_under_cohe
 def test_an_intrathecal_trial_not_meeting_the_initial_criteria_is_refused_under_cohere_ma(
     desk: Desk,
 ) -> None:
-    answer = desk.ask("cohere-ma", "2026-01-05", ["62327"], intent="trial",
-                      indication="intrathecal_trial", agent="opioid",
-                      clinical={"initial_criteria_met": False})
+    answer = desk.ask(
+        "cohere-ma",
+        "2026-01-05",
+        ["62327"],
+        intent="trial",
+        indication="intrathecal_trial",
+        agent="opioid",
+        clinical={"initial_criteria_met": False},
+    )
     assert answer.decision == "not_eligible", answer
 
 
@@ -135,22 +176,27 @@ def test_a_pump_refill_is_eligible_under_cohere_ma_listing_what_was_checked(
 ) -> None:
     answer = desk.ask("cohere-ma", "2026-02-02", ["95990"])
     assert answer.decision == "eligible", answer
-    assert answer.reasons and all(r["status"] == "pass" and r["citation"]
-                                  for r in answer.reasons)
+    assert answer.reasons and all(r["status"] == "pass" and r["citation"] for r in answer.reasons)
 
 
 def test_injections_and_stimulators_have_no_guideline_under_cohere_ma(desk: Desk) -> None:
     for code, region in (("64483", "lumbar"), ("62323", "lumbar"), ("63650", "thoracic")):
         desk.ask("cohere-ma", "2026-02-02", [code], region=region).assert_no_guideline(
-            "cohere-ma", code)
+            "cohere-ma", code
+        )
 
 
 # ------------------------------------------------------------------------------ bcbs-ma
 
 
 def test_stem_cell_codes_are_investigational_under_bcbs_ma(desk: Desk) -> None:
-    for code, fields in (("0263T", {}), ("0490T", {}), ("0566T", {}),
-                         ("20930", {"indication": "stem_cell"}), ("0627T", {})):
+    for code, fields in (
+        ("0263T", {}),
+        ("0490T", {}),
+        ("0566T", {}),
+        ("20930", {"indication": "stem_cell"}),
+        ("0627T", {}),
+    ):
         answer = desk.ask("bcbs-ma", "2026-02-02", [code], **fields)
         assert answer.decision == "not_eligible", (code, answer)
         assert answer.next_eligible_date is None
@@ -161,8 +207,10 @@ def test_stem_cell_codes_are_investigational_under_bcbs_ma(desk: Desk) -> None:
 
 
 def test_an_allogeneic_disc_injection_is_refused_under_cohere_and_bcbs_ma(desk: Desk) -> None:
-    for policy_set, rule in (("cohere", "cohere.tissue.investigational"),
-                             ("bcbs-ma", "bcbs.stem_cell.investigational")):
+    for policy_set, rule in (
+        ("cohere", "cohere.tissue.investigational"),
+        ("bcbs-ma", "bcbs.stem_cell.investigational"),
+    ):
         answer = desk.ask(policy_set, "2026-02-02", ["0627T"], region="lumbar")
         assert answer.decision == "not_eligible", (policy_set, answer)
         assert answer.next_eligible_date is None
@@ -170,7 +218,12 @@ def test_an_allogeneic_disc_injection_is_refused_under_cohere_and_bcbs_ma(desk: 
 
 
 def test_anything_but_investigational_codes_is_a_422_under_bcbs_ma(desk: Desk) -> None:
-    for code, region in (("64483", "lumbar"), ("62321", "cervical"), ("95990", "lumbar"),
-                         ("63650", "thoracic")):
+    for code, region in (
+        ("64483", "lumbar"),
+        ("62321", "cervical"),
+        ("95990", "lumbar"),
+        ("63650", "thoracic"),
+    ):
         desk.ask("bcbs-ma", "2026-02-02", [code], region=region).assert_no_guideline(
-            "bcbs-ma", code)
+            "bcbs-ma", code
+        )

@@ -12,33 +12,77 @@ from tests.builders import outcome, procedure
 from tests.policy_sets.conftest import Desk
 
 NIA_FILE = "002_fc2de44da7ae47dd.txt"
-SCS_REASONS = ("lead_migration", "loss_of_effectiveness", "intolerance", "infection",
-               "painful_generator_site", "neurological_deficit", "patient_demand")
+SCS_REASONS = (
+    "lead_migration",
+    "loss_of_effectiveness",
+    "intolerance",
+    "infection",
+    "painful_generator_site",
+    "neurological_deficit",
+    "patient_demand",
+)
 
 
-def scs_trial(desk: Desk, *, on: str = "2026-01-05", device: str = "paresthesia-8",
-              relief: float | None = 60, assessed: str = "2026-01-08",
-              functional: bool = True, region: str = "thoracic") -> None:
-    events = [procedure("scs-trial", on=on, region=region, codes=["63650"], intent="trial",
-                        device_type=device)]
+def scs_trial(
+    desk: Desk,
+    *,
+    on: str = "2026-01-05",
+    device: str = "paresthesia-8",
+    relief: float | None = 60,
+    assessed: str = "2026-01-08",
+    functional: bool = True,
+    region: str = "thoracic",
+) -> None:
+    events = [
+        procedure(
+            "scs-trial", on=on, region=region, codes=["63650"], intent="trial", device_type=device
+        )
+    ]
     if relief is not None:
-        events.append(outcome("scs-trial-out", of="scs-trial", on=assessed, relief=relief,
-                              functional_improvement=functional))
+        events.append(
+            outcome(
+                "scs-trial-out",
+                of="scs-trial",
+                on=assessed,
+                relief=relief,
+                functional_improvement=functional,
+            )
+        )
     desk.record(*events)
 
 
-def ask_implant(desk: Desk, *, on: str = "2026-02-02", device: str = "paresthesia-8",
-                region: str = "thoracic", **clinical: object):
-    return desk.ask("nia", on, ["63685"], region=region, intent="implant",
-                    device_type=device, clinical=dict(clinical))
+def ask_implant(
+    desk: Desk,
+    *,
+    on: str = "2026-02-02",
+    device: str = "paresthesia-8",
+    region: str = "thoracic",
+    **clinical: object,
+):
+    return desk.ask(
+        "nia",
+        on,
+        ["63685"],
+        region=region,
+        intent="implant",
+        device_type=device,
+        clinical=dict(clinical),
+    )
 
 
 # ---------------------------------------------------------------------------- scs trial
 
 
 def test_an_scs_trial_meeting_the_initial_criteria_is_eligible(desk: Desk) -> None:
-    answer = desk.ask("nia", "2026-01-05", ["63650"], region="thoracic", intent="trial",
-                      device_type="paresthesia-8", clinical={"initial_criteria_met": True})
+    answer = desk.ask(
+        "nia",
+        "2026-01-05",
+        ["63650"],
+        region="thoracic",
+        intent="trial",
+        device_type="paresthesia-8",
+        clinical={"initial_criteria_met": True},
+    )
     assert answer.decision == "eligible", answer
     assert answer.status_of("nia.scs.trial_criteria") == "pass"
     assert answer.policy["guideline"] == "NIA_CG_405"
@@ -46,8 +90,14 @@ def test_an_scs_trial_meeting_the_initial_criteria_is_eligible(desk: Desk) -> No
 
 
 def test_an_scs_trial_not_meeting_the_initial_criteria_is_refused(desk: Desk) -> None:
-    answer = desk.ask("nia", "2026-01-05", ["63650"], region="thoracic", intent="trial",
-                      clinical={"initial_criteria_met": False})
+    answer = desk.ask(
+        "nia",
+        "2026-01-05",
+        ["63650"],
+        region="thoracic",
+        intent="trial",
+        clinical={"initial_criteria_met": False},
+    )
     assert answer.decision == "not_eligible", answer
     assert answer.status_of("nia.scs.trial_criteria") == "fail"
     assert answer.next_eligible_date is None
@@ -165,22 +215,40 @@ def test_a_voided_trial_counts_for_nothing(desk: Desk) -> None:
 
 def test_every_listed_reason_allows_revising_a_stimulator(desk: Desk) -> None:
     for reason in SCS_REASONS:
-        answer = desk.ask("nia", "2026-03-02", ["63663"], region="thoracic", intent="revision",
-                          clinical={"device_reason": reason})
+        answer = desk.ask(
+            "nia",
+            "2026-03-02",
+            ["63663"],
+            region="thoracic",
+            intent="revision",
+            clinical={"device_reason": reason},
+        )
         assert answer.decision == "eligible", (reason, answer)
         assert answer.status_of("nia.scs.revision_reasons") == "pass"
 
 
 def test_removing_a_stimulator_on_patient_demand_is_eligible(desk: Desk) -> None:
-    answer = desk.ask("nia", "2026-03-02", ["63661"], region="thoracic", intent="removal",
-                      clinical={"device_reason": "patient_demand"})
+    answer = desk.ask(
+        "nia",
+        "2026-03-02",
+        ["63661"],
+        region="thoracic",
+        intent="removal",
+        clinical={"device_reason": "patient_demand"},
+    )
     assert answer.decision == "eligible", answer
 
 
 def test_revising_a_stimulator_for_an_unlisted_reason_is_refused(desk: Desk) -> None:
     for reason in ("battery_depletion", "newer_technology", "malfunction"):
-        answer = desk.ask("nia", "2026-03-02", ["63688"], region="thoracic", intent="revision",
-                          clinical={"device_reason": reason})
+        answer = desk.ask(
+            "nia",
+            "2026-03-02",
+            ["63688"],
+            region="thoracic",
+            intent="revision",
+            clinical={"device_reason": reason},
+        )
         assert answer.decision == "not_eligible", (reason, answer)
         assert answer.status_of("nia.scs.revision_reasons") == "fail"
         assert answer.next_eligible_date is None
@@ -198,18 +266,30 @@ def test_revising_a_stimulator_without_a_stated_reason_awaits_documentation(desk
 def test_an_intrathecal_opioid_trial_in_an_opioid_tolerant_patient_is_eligible(
     desk: Desk,
 ) -> None:
-    answer = desk.ask("nia", "2026-01-05", ["62327"], intent="trial",
-                      indication="intrathecal_trial", agent="opioid",
-                      clinical={"opioid_naive": False})
+    answer = desk.ask(
+        "nia",
+        "2026-01-05",
+        ["62327"],
+        intent="trial",
+        indication="intrathecal_trial",
+        agent="opioid",
+        clinical={"opioid_naive": False},
+    )
     assert answer.decision == "eligible", answer
     assert answer.status_of("nia.intrathecal_trial.opioid_tolerance") == "pass"
     assert answer.policy["guideline"] == "NIA_CG_408"
 
 
 def test_an_intrathecal_trial_in_an_opiate_naive_patient_is_refused(desk: Desk) -> None:
-    answer = desk.ask("nia", "2026-01-05", ["62327"], intent="trial",
-                      indication="intrathecal_trial", agent="opioid",
-                      clinical={"opioid_naive": True})
+    answer = desk.ask(
+        "nia",
+        "2026-01-05",
+        ["62327"],
+        intent="trial",
+        indication="intrathecal_trial",
+        agent="opioid",
+        clinical={"opioid_naive": True},
+    )
     assert answer.decision == "not_eligible", answer
     assert answer.status_of("nia.intrathecal_trial.opioid_tolerance") == "fail"
     assert "opiate-na" in answer.reason("nia.intrathecal_trial.opioid_tolerance")["citation"]
@@ -218,34 +298,70 @@ def test_an_intrathecal_trial_in_an_opiate_naive_patient_is_refused(desk: Desk) 
 def test_an_intrathecal_trial_without_stated_opioid_tolerance_awaits_documentation(
     desk: Desk,
 ) -> None:
-    answer = desk.ask("nia", "2026-01-05", ["62322"], intent="trial",
-                      indication="intrathecal_trial", agent="opioid")
+    answer = desk.ask(
+        "nia",
+        "2026-01-05",
+        ["62322"],
+        intent="trial",
+        indication="intrathecal_trial",
+        agent="opioid",
+    )
     assert answer.decision == "pending_documentation", answer
     assert answer.status_of("nia.intrathecal_trial.opioid_tolerance") == "missing"
 
 
 def test_a_spasticity_trial_with_an_antispasmodic_needs_no_opioid_tolerance(desk: Desk) -> None:
-    answer = desk.ask("nia", "2026-01-05", ["62327"], intent="trial",
-                      indication="intrathecal_trial", agent="antispasmodic",
-                      clinical={"opioid_naive": True})
+    answer = desk.ask(
+        "nia",
+        "2026-01-05",
+        ["62327"],
+        intent="trial",
+        indication="intrathecal_trial",
+        agent="antispasmodic",
+        clinical={"opioid_naive": True},
+    )
     assert answer.decision == "eligible", answer
 
 
 # --------------------------------------------------------------------------- pump implant
 
 
-def intrathecal_trial(desk: Desk, relief: float | None, *, functional: bool = False,
-                      region: str = "lumbar") -> None:
-    events = [procedure("it-trial", on="2026-01-05", region=region, codes=["62327"],
-                        intent="trial", indication="intrathecal_trial", agent="opioid")]
+def intrathecal_trial(
+    desk: Desk, relief: float | None, *, functional: bool = False, region: str = "lumbar"
+) -> None:
+    events = [
+        procedure(
+            "it-trial",
+            on="2026-01-05",
+            region=region,
+            codes=["62327"],
+            intent="trial",
+            indication="intrathecal_trial",
+            agent="opioid",
+        )
+    ]
     if relief is not None:
-        events.append(outcome("it-trial-out", of="it-trial", on="2026-01-06", relief=relief,
-                              functional_improvement=functional))
+        events.append(
+            outcome(
+                "it-trial-out",
+                of="it-trial",
+                on="2026-01-06",
+                relief=relief,
+                functional_improvement=functional,
+            )
+        )
     desk.record(*events)
 
 
-def ask_pump(desk: Desk, policy_set: str = "nia", *, on: str = "2026-02-02",
-             code: str = "62362", intent: str = "implant", **fields: object):
+def ask_pump(
+    desk: Desk,
+    policy_set: str = "nia",
+    *,
+    on: str = "2026-02-02",
+    code: str = "62362",
+    intent: str = "implant",
+    **fields: object,
+):
     clinical = fields.pop("clinical", {})
     return desk.ask(policy_set, on, [code], intent=intent, clinical=clinical, **fields)
 
@@ -344,6 +460,11 @@ def test_a_catheter_implant_or_a_pump_removal_is_eligible_saying_what_was_checke
 
 
 def test_replacing_any_part_of_a_pump_needs_a_listed_reason(desk: Desk) -> None:
-    answer = desk.ask("nia", "2026-02-02", ["62350"], intent="replacement",
-                      clinical={"device_reason": "patient_demand"})
+    answer = desk.ask(
+        "nia",
+        "2026-02-02",
+        ["62350"],
+        intent="replacement",
+        clinical={"device_reason": "patient_demand"},
+    )
     assert answer.status_of("nia.pump.replacement_reasons") == "fail", answer

@@ -14,24 +14,42 @@ READY = {"pain_score": 7, "active_conservative_therapy": True, "initial_criteria
 
 
 def lumbar_esi(event_id: str, on: str, levels: tuple[str, ...] = ("L4-L5",)) -> dict:
-    return procedure(event_id, on=on, codes=["64483"], laterality="left", levels=list(levels),
-                     agent="steroid", intent="therapeutic")
+    return procedure(
+        event_id,
+        on=on,
+        codes=["64483"],
+        laterality="left",
+        levels=list(levels),
+        agent="steroid",
+        intent="therapeutic",
+    )
 
 
 def ask_esi(desk: Desk, on: str, policy_set: str = "nia-wa", levels=("L4-L5",), **fields):
     fields.setdefault("intent", "therapeutic")
     clinical = fields.pop("clinical", READY)
-    return desk.ask(policy_set, on, ["64483"], laterality="left", levels=list(levels),
-                    agent="steroid", clinical=clinical, **fields)
+    return desk.ask(
+        policy_set,
+        on,
+        ["64483"],
+        laterality="left",
+        levels=list(levels),
+        agent="steroid",
+        clinical=clinical,
+        **fields,
+    )
 
 
 def three_good_esi(desk: Desk) -> None:
     """Three lumbar ESIs 2026-01-05, 02-02, 03-02, each with at least 50% relief, the last
     one sustained past two months (so nia allows a fourth from 2026-05-02)."""
     desk.record(
-        lumbar_esi("esi-1", "2026-01-05"), outcome("o-1", of="esi-1", on="2026-01-19", relief=60),
-        lumbar_esi("esi-2", "2026-02-02"), outcome("o-2", of="esi-2", on="2026-02-16", relief=60),
-        lumbar_esi("esi-3", "2026-03-02"), outcome("o-3", of="esi-3", on="2026-03-16", relief=70),
+        lumbar_esi("esi-1", "2026-01-05"),
+        outcome("o-1", of="esi-1", on="2026-01-19", relief=60),
+        lumbar_esi("esi-2", "2026-02-02"),
+        outcome("o-2", of="esi-2", on="2026-02-16", relief=60),
+        lumbar_esi("esi-3", "2026-03-02"),
+        outcome("o-3", of="esi-3", on="2026-03-16", relief=70),
         outcome("o-3b", of="esi-3", on="2026-05-04", relief=70),
     )
 
@@ -137,8 +155,10 @@ def test_functional_improvement_is_meaningful_improvement(desk: Desk) -> None:
         lumbar_esi("esi-2", "2026-02-02", ("L4-L5",)),
         outcome("o-2", of="esi-2", on="2026-02-16", relief=10, functional_improvement=True),
     )
-    assert ask_esi(desk, "2026-03-02", levels=("L5-S1",)).status_of(
-        "wa.esi.no_improvement_limit") == "pass"
+    assert (
+        ask_esi(desk, "2026-03-02", levels=("L5-S1",)).status_of("wa.esi.no_improvement_limit")
+        == "pass"
+    )
 
 
 def test_esi_of_an_earlier_episode_do_not_count_toward_the_improvement_limit(
@@ -159,18 +179,22 @@ def test_esi_of_an_earlier_episode_do_not_count_toward_the_improvement_limit(
 
 def ask_sij(desk: Desk, on: str, policy_set: str = "nia-wa", **fields):
     fields.setdefault("intent", "therapeutic")
-    return desk.ask(policy_set, on, ["27096"], laterality="left", agent="steroid",
-                    clinical=READY, **fields)
+    return desk.ask(
+        policy_set, on, ["27096"], laterality="left", agent="steroid", clinical=READY, **fields
+    )
 
 
 def sij_history(desk: Desk, first_relief: float, *, functional: bool = False) -> None:
     desk.record(
-        procedure("sij-1", on="2026-01-05", codes=["27096"], laterality="left",
-                  agent="steroid"),
-        outcome("s-o-1", of="sij-1", on="2026-01-19", relief=first_relief,
-                functional_improvement=functional),
-        procedure("sij-2", on="2026-02-02", codes=["27096"], laterality="left",
-                  agent="steroid"),
+        procedure("sij-1", on="2026-01-05", codes=["27096"], laterality="left", agent="steroid"),
+        outcome(
+            "s-o-1",
+            of="sij-1",
+            on="2026-01-19",
+            relief=first_relief,
+            functional_improvement=functional,
+        ),
+        procedure("sij-2", on="2026-02-02", codes=["27096"], laterality="left", agent="steroid"),
         outcome("s-o-2", of="sij-2", on="2026-02-16", relief=70),
         outcome("s-o-3", of="sij-2", on="2026-04-02", relief=70),
     )
@@ -209,9 +233,17 @@ def test_the_sij_improvement_limit_does_not_apply_to_acute_pain(desk: Desk) -> N
 
 def ask_facet(desk: Desk, approach: str | None, intent: str, policy_set: str = "nia-wa"):
     fields = {"approach": approach} if approach else {}
-    return desk.ask(policy_set, "2026-03-02", ["64493"], laterality="left",
-                    levels=["L4-L5"], intent=intent, agent="local_anesthetic",
-                    clinical=READY, **fields)
+    return desk.ask(
+        policy_set,
+        "2026-03-02",
+        ["64493"],
+        laterality="left",
+        levels=["L4-L5"],
+        intent=intent,
+        agent="local_anesthetic",
+        clinical=READY,
+        **fields,
+    )
 
 
 def test_an_intra_articular_facet_injection_is_not_covered_in_washington(desk: Desk) -> None:
@@ -241,29 +273,58 @@ def test_a_facet_request_without_an_approach_awaits_documentation_in_washington(
 ) -> None:
     answer = ask_facet(desk, None, "diagnostic")
     assert answer.decision == "pending_documentation", answer
-    assert any(r["status"] == "missing" and r["rule"].startswith("wa.facet.")
-               for r in answer.reasons), answer
+    assert any(
+        r["status"] == "missing" and r["rule"].startswith("wa.facet.") for r in answer.reasons
+    ), answer
 
 
 # ------------------------------------------------------------------------------- rfa
 
 
 def ask_rfa(desk: Desk, on: str, region: str, codes, levels, policy_set: str = "nia-wa"):
-    return desk.ask(policy_set, on, codes, region=region, laterality="bilateral",
-                    levels=list(levels), intent="therapeutic", clinical=READY)
+    return desk.ask(
+        policy_set,
+        on,
+        codes,
+        region=region,
+        laterality="bilateral",
+        levels=list(levels),
+        intent="therapeutic",
+        clinical=READY,
+    )
 
 
-def diagnostic_blocks(desk: Desk, region: str, reliefs, *, functional: bool = False,
-                      level: str = "L4-L5") -> None:
+def diagnostic_blocks(
+    desk: Desk, region: str, reliefs, *, functional: bool = False, level: str = "L4-L5"
+) -> None:
     code = "64493" if region == "lumbar" else "64490"
     events = []
-    for n, (on, relief) in enumerate(zip(("2026-01-05", "2026-01-19"), reliefs), start=1):
-        events.append(procedure(f"mbb-{n}", on=on, region=region, codes=[code],
-                                laterality="bilateral", levels=[level], intent="diagnostic",
-                                agent="local_anesthetic", approach="medial_branch"))
+    for n, (on, relief) in enumerate(
+        zip(("2026-01-05", "2026-01-19"), reliefs, strict=False), start=1
+    ):
+        events.append(
+            procedure(
+                f"mbb-{n}",
+                on=on,
+                region=region,
+                codes=[code],
+                laterality="bilateral",
+                levels=[level],
+                intent="diagnostic",
+                agent="local_anesthetic",
+                approach="medial_branch",
+            )
+        )
         if relief is not None:
-            events.append(outcome(f"mbb-o-{n}", of=f"mbb-{n}", on=on, relief=relief,
-                                  functional_improvement=functional))
+            events.append(
+                outcome(
+                    f"mbb-o-{n}",
+                    of=f"mbb-{n}",
+                    on=on,
+                    relief=relief,
+                    functional_improvement=functional,
+                )
+            )
     desk.record(*events)
 
 
@@ -272,8 +333,9 @@ def test_thoracic_facet_neurotomy_is_not_covered_in_washington(desk: Desk) -> No
     answer = ask_rfa(desk, "2026-02-02", "thoracic", ["64633"], ["T4-T5"])
     assert answer.decision == "not_eligible", answer
     assert answer.status_of("wa.rfa.thoracic_not_covered") == "fail"
-    assert ask_rfa(desk, "2026-02-02", "thoracic", ["64633"], ["T4-T5"],
-                   "nia").decision == "eligible"
+    assert (
+        ask_rfa(desk, "2026-02-02", "thoracic", ["64633"], ["T4-T5"], "nia").decision == "eligible"
+    )
 
 
 def test_cervical_neurotomy_is_allowed_from_c3_c4_through_c6_c7(desk: Desk) -> None:
@@ -303,8 +365,9 @@ def test_lumbar_neurotomy_of_two_levels_is_allowed_and_of_three_is_not(desk: Des
     diagnostic_blocks(desk, "lumbar", (80, 80))
     two = ask_rfa(desk, "2026-02-02", "lumbar", ["64635", "64636"], ["L3-L4", "L4-L5"])
     assert two.decision == "eligible", two
-    three = ask_rfa(desk, "2026-02-02", "lumbar", ["64635", ("64636", 2)],
-                    ["L3-L4", "L4-L5", "L5-S1"])
+    three = ask_rfa(
+        desk, "2026-02-02", "lumbar", ["64635", ("64636", 2)], ["L3-L4", "L4-L5", "L5-S1"]
+    )
     assert three.decision == "not_eligible", three
     assert three.status_of("wa.rfa.lumbar_levels") == "fail"
 
@@ -323,8 +386,7 @@ def test_a_block_with_79_percent_relief_does_not_select_for_lumbar_neurotomy(
     answer = ask_rfa(desk, "2026-02-02", "lumbar", ["64635"], ["L4-L5"])
     assert answer.decision == "not_eligible", answer
     assert answer.rules("fail") == {"wa.rfa.diagnostic_blocks"}
-    assert ask_rfa(desk, "2026-02-02", "lumbar", ["64635"], ["L4-L5"],
-                   "nia").decision == "eligible"
+    assert ask_rfa(desk, "2026-02-02", "lumbar", ["64635"], ["L4-L5"], "nia").decision == "eligible"
 
 
 def test_functional_improvement_does_not_replace_80_percent_pain_relief(desk: Desk) -> None:
@@ -335,9 +397,16 @@ def test_functional_improvement_does_not_replace_80_percent_pain_relief(desk: De
 
 def test_one_diagnostic_block_is_not_enough_for_a_first_neurotomy(desk: Desk) -> None:
     desk.record(
-        procedure("mbb-1", on="2026-01-05", codes=["64493"], laterality="bilateral",
-                  levels=["L4-L5"], intent="diagnostic", agent="local_anesthetic",
-                  approach="medial_branch"),
+        procedure(
+            "mbb-1",
+            on="2026-01-05",
+            codes=["64493"],
+            laterality="bilateral",
+            levels=["L4-L5"],
+            intent="diagnostic",
+            agent="local_anesthetic",
+            approach="medial_branch",
+        ),
         outcome("mbb-o-1", of="mbb-1", on="2026-01-05", relief=100),
     )
     answer = ask_rfa(desk, "2026-02-02", "lumbar", ["64635"], ["L4-L5"])
@@ -361,24 +430,37 @@ def test_a_cervical_neurotomy_needs_100_percent_relief_from_both_blocks(desk: De
 
 def repeat_history(desk: Desk, *outcomes: tuple[str, float]) -> None:
     diagnostic_blocks(desk, "lumbar", (90, 90))
-    desk.record(procedure("rfa-1", on="2026-01-26", codes=["64635"], laterality="bilateral",
-                          levels=["L4-L5"], intent="therapeutic"))
-    desk.record(*(outcome(f"rfa-o-{n}", of="rfa-1", on=on, relief=relief)
-                  for n, (on, relief) in enumerate(outcomes, start=1)))
+    desk.record(
+        procedure(
+            "rfa-1",
+            on="2026-01-26",
+            codes=["64635"],
+            laterality="bilateral",
+            levels=["L4-L5"],
+            intent="therapeutic",
+        )
+    )
+    desk.record(
+        *(
+            outcome(f"rfa-o-{n}", of="rfa-1", on=on, relief=relief)
+            for n, (on, relief) in enumerate(outcomes, start=1)
+        )
+    )
 
 
 def test_a_repeat_neurotomy_before_six_months_of_relief_is_refused_until_the_day(
     desk: Desk,
 ) -> None:
     repeat_history(desk, ("2026-02-26", 60), ("2026-06-01", 60), ("2026-07-26", 60))
-    assert ask_rfa(desk, "2026-07-01", "lumbar", ["64635"], ["L4-L5"],
-                   "nia").decision == "eligible"
+    assert ask_rfa(desk, "2026-07-01", "lumbar", ["64635"], ["L4-L5"], "nia").decision == "eligible"
     answer = ask_rfa(desk, "2026-07-01", "lumbar", ["64635"], ["L4-L5"])
     assert answer.decision == "not_eligible", answer
     assert answer.rules("fail") == {"wa.rfa.repeat_sustained"}
     assert answer.next_eligible_date == "2026-07-26"
-    assert ask_rfa(desk, "2026-07-25", "lumbar", ["64635"], ["L4-L5"]
-                   ).next_eligible_date == "2026-07-26"
+    assert (
+        ask_rfa(desk, "2026-07-25", "lumbar", ["64635"], ["L4-L5"]).next_eligible_date
+        == "2026-07-26"
+    )
 
 
 def test_a_repeat_neurotomy_after_six_months_of_relief_is_eligible(desk: Desk) -> None:
@@ -399,9 +481,19 @@ def test_a_repeat_neurotomy_after_relief_below_30_percent_is_refused(desk: Desk)
 
 
 def test_devices_follow_the_nia_rules_under_nia_wa(desk: Desk) -> None:
-    answer = desk.ask("nia-wa", "2026-03-02", ["62362"], intent="replacement",
-                      clinical={"device_reason": "battery_depletion"})
+    answer = desk.ask(
+        "nia-wa",
+        "2026-03-02",
+        ["62362"],
+        intent="replacement",
+        clinical={"device_reason": "battery_depletion"},
+    )
     assert answer.decision == "eligible", answer
-    answer = desk.ask("nia-wa", "2026-03-02", ["62362"], intent="replacement",
-                      clinical={"device_reason": "recall"})
+    answer = desk.ask(
+        "nia-wa",
+        "2026-03-02",
+        ["62362"],
+        intent="replacement",
+        clinical={"device_reason": "recall"},
+    )
     assert answer.decision == "not_eligible", answer

@@ -41,8 +41,12 @@ def open_read_model() -> Iterator[OpenReadModel]:
         view.close()
 
 
-CODES = {("lumbar", "esi"): "64483", ("lumbar", "facet"): "64493",
-         ("cervical", "esi"): "64479", ("cervical", "facet"): "64490"}
+CODES = {
+    ("lumbar", "esi"): "64483",
+    ("lumbar", "facet"): "64493",
+    ("cervical", "esi"): "64479",
+    ("cervical", "facet"): "64490",
+}
 LEVELS = {"lumbar": ["L4-L5"], "cervical": ["C5-C6"]}
 
 
@@ -61,19 +65,46 @@ def patient_history(patient_id: str, seed: int, size: int = 12) -> list[list[dic
             family = rng.choice(["esi", "facet"])
             on = start + timedelta(days=rng.randrange(0, 4 * 365))
             side = rng.choice(["left", "right", "bilateral", None])
-            batches.append([procedure(event_id, on=on, region=region,
-                                      codes=[CODES[(region, family)]], patient_id=patient_id,
-                                      laterality=side, levels=LEVELS[region])])
+            batches.append(
+                [
+                    procedure(
+                        event_id,
+                        on=on,
+                        region=region,
+                        codes=[CODES[(region, family)]],
+                        patient_id=patient_id,
+                        laterality=side,
+                        levels=LEVELS[region],
+                    )
+                ]
+            )
             procedures.append((event_id, on))
         elif roll < 0.8:
             of, dos = rng.choice(procedures)
             on = min(dos + timedelta(days=rng.randrange(0, 200)), date(2025, 3, 10))
-            batches.append([outcome(event_id, of=of, on=on, relief=rng.choice([10, 40, 60, 90]),
-                                    patient_id=patient_id)])
+            batches.append(
+                [
+                    outcome(
+                        event_id,
+                        of=of,
+                        on=on,
+                        relief=rng.choice([10, 40, 60, 90]),
+                        patient_id=patient_id,
+                    )
+                ]
+            )
         elif roll < 0.88:
             on = start + timedelta(days=rng.randrange(0, 4 * 365))
-            batches.append([surgery(event_id, on=on, region=rng.choice(["lumbar", "cervical"]),
-                                    patient_id=patient_id)])
+            batches.append(
+                [
+                    surgery(
+                        event_id,
+                        on=on,
+                        region=rng.choice(["lumbar", "cervical"]),
+                        patient_id=patient_id,
+                    )
+                ]
+            )
         elif voidable:
             target = voidable.pop(rng.randrange(len(voidable)))
             batches.append([void(event_id, of=target, patient_id=patient_id)])
@@ -102,5 +133,13 @@ def folded_rows(events: list[RecordedEvent], patient_id: str) -> list[dict[str, 
 
 
 def sort_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: (r["patient_id"], r["region"], r["family"],
-                                       r["date_of_service"], r["event_id"]))
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["patient_id"],
+            r["region"],
+            r["family"],
+            r["date_of_service"],
+            r["event_id"],
+        ),
+    )

@@ -30,8 +30,9 @@ def record(settings: Settings, *events: dict[str, object]) -> None:
         ledger.close()
 
 
-def test_status_shows_the_lag_and_run_catches_up(store: Settings,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_shows_the_lag_and_run_catches_up(
+    store: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     record(store, procedure("a", on="2025-01-10"), procedure("b", on="2025-02-10"))
     assert main(["projections", "status"]) == 0
     out = capsys.readouterr().out
@@ -45,7 +46,8 @@ def test_status_shows_the_lag_and_run_catches_up(store: Settings,
 
 
 def test_rebuild_starts_from_scratch_and_sees_every_event(
-        store: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    store: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     record(store, procedure("a", on="2025-01-10"), procedure("b", on="2025-02-10"))
     assert main(["projections", "run", "--quiet"]) == 0
     record(store, void("v", of="a"))

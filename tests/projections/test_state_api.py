@@ -22,25 +22,31 @@ def family(body: dict[str, Any], region: str, name: str) -> dict[str, Any]:
     return fam
 
 
-def test_the_state_shows_episodes_positions_counts_and_the_last_relief(
-        client: TestClient) -> None:
-    post(client,
-         procedure("p1", on="2022-06-01"),
-         procedure("p2", on="2024-09-02"),
-         surgery("s1", on="2024-10-01"),
-         procedure("p3", on="2024-12-02"),
-         outcome("o1", of="p3", on="2024-12-16", relief=60),
-         outcome("o2", of="p3", on="2025-02-03", relief=40),
-         procedure("c1", on="2025-01-06", region="cervical", codes=["64479"]))
+def test_the_state_shows_episodes_positions_counts_and_the_last_relief(client: TestClient) -> None:
+    post(
+        client,
+        procedure("p1", on="2022-06-01"),
+        procedure("p2", on="2024-09-02"),
+        surgery("s1", on="2024-10-01"),
+        procedure("p3", on="2024-12-02"),
+        outcome("o1", of="p3", on="2024-12-16", relief=60),
+        outcome("o2", of="p3", on="2025-02-03", relief=40),
+        procedure("c1", on="2025-01-06", region="cervical", codes=["64479"]),
+    )
     body = client.get("/v1/patients/p-001/state", params={"on": "2025-03-01"}).json()
     assert body["on"] == "2025-03-01"
     assert [r["region"] for r in body["regions"]] == ["cervical", "lumbar"]
     esi = family(body, "lumbar", "esi")
     assert [(e["number"], e["start"], e["reason"], e["procedures"]) for e in esi["episodes"]] == [
-        (1, "2022-06-01", "first_procedure", 1), (2, "2024-09-02", "two_year_gap", 1),
-        (3, "2024-12-02", "surgery", 1)]
+        (1, "2022-06-01", "first_procedure", 1),
+        (2, "2024-09-02", "two_year_gap", 1),
+        (3, "2024-12-02", "surgery", 1),
+    ]
     assert [(p["event_id"], p["episode_number"], p["position"]) for p in esi["procedures"]] == [
-        ("p1", 1, 1), ("p2", 2, 1), ("p3", 3, 1)]
+        ("p1", 1, 1),
+        ("p2", 2, 1),
+        ("p3", 3, 1),
+    ]
     # 6 months ending 2025-03-01 hold dates after 2024-09-01: p2 and p3; 12 months the same.
     assert (esi["count_6m"], esi["count_12m"]) == (2, 2)
     last = esi["last_procedure"]
@@ -51,13 +57,23 @@ def test_the_state_shows_episodes_positions_counts_and_the_last_relief(
     assert relief["earliest_outcome"]["event_id"] == "o1"
     assert relief["meets"] == {"30": True, "50": False, "80": False}
     assert relief["earliest_meets"] == {"30": True, "50": True, "80": False}
-    assert esi["next"] == {"episode_number": 3, "new_episode": False, "reason": "surgery",
-                           "position": 2, "first_year": True, "first_year_count": 1}
+    assert esi["next"] == {
+        "episode_number": 3,
+        "new_episode": False,
+        "reason": "surgery",
+        "position": 2,
+        "first_year": True,
+        "first_year_count": 1,
+    }
 
 
 def test_on_leaves_out_later_procedures_and_outcomes(client: TestClient) -> None:
-    post(client, procedure("p1", on="2025-01-06"), procedure("p2", on="2025-02-10"),
-         outcome("o1", of="p1", on="2025-01-20", relief=90))
+    post(
+        client,
+        procedure("p1", on="2025-01-06"),
+        procedure("p2", on="2025-02-10"),
+        outcome("o1", of="p1", on="2025-01-20", relief=90),
+    )
     body = client.get("/v1/patients/p-001/state", params={"on": "2025-01-19"}).json()
     esi = family(body, "lumbar", "esi")
     assert [p["event_id"] for p in esi["procedures"]] == ["p1"]
@@ -65,16 +81,14 @@ def test_on_leaves_out_later_procedures_and_outcomes(client: TestClient) -> None
     assert esi["last_procedure"]["relief"]["latest_outcome"] is None
 
 
-def test_on_defaults_to_today_from_the_service_clock(client: TestClient,
-                                                     clock: FakeClock) -> None:
+def test_on_defaults_to_today_from_the_service_clock(client: TestClient, clock: FakeClock) -> None:
     post(client, procedure("p1", on="2025-03-03"))
     body = client.get("/v1/patients/p-001/state").json()
     assert body["on"] == clock.today().isoformat()
     assert family(body, "lumbar", "esi")["count_6m"] == 1
 
 
-def test_as_of_shows_the_state_as_it_was_known_then(client: TestClient,
-                                                    clock: FakeClock) -> None:
+def test_as_of_shows_the_state_as_it_was_known_then(client: TestClient, clock: FakeClock) -> None:
     post(client, procedure("p1", on="2025-01-06"), procedure("p2", on="2025-02-10"))
     known = clock.now()
     clock.advance(hours=2)
@@ -82,8 +96,10 @@ def test_as_of_shows_the_state_as_it_was_known_then(client: TestClient,
     now = client.get("/v1/patients/p-001/state", params={"on": "2025-03-01"}).json()
     assert [p["event_id"] for p in family(now, "lumbar", "esi")["procedures"]] == ["p1"]
     assert now["voided_events"] == 1
-    then = client.get("/v1/patients/p-001/state", params={
-        "on": "2025-03-01", "as_of": (known + timedelta(minutes=1)).isoformat()}).json()
+    then = client.get(
+        "/v1/patients/p-001/state",
+        params={"on": "2025-03-01", "as_of": (known + timedelta(minutes=1)).isoformat()},
+    ).json()
     assert [p["event_id"] for p in family(then, "lumbar", "esi")["procedures"]] == ["p1", "p2"]
     assert then["voided_events"] == 0
 
