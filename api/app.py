@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
 
-from api.errors import install_error_handlers
+from adapters.access import AccessStore, PostgresAccessStore, SQLiteAccessStore
+from api.docs import install_docs
+from api.edge import EdgeMiddleware
+from api.errors import document_errors, install_error_handlers
 from api.ledger import InjectionLedger, utc_now
-from api.routers import authorizations, eligibility, events, health, policies
+from api.routers import access_log, authorizations, eligibility, events, health, policies
 from api.routers import state as state_router
-from api.settings import Settings
+from api.security import Access
+from api.settings import Settings, postgres_env
+from application.access import Keys
+
+log = logging.getLogger("injtrack.service")
 
 
 def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
     return InjectionLedger(
         env=settings.library_env(), clock=clock, write_retries=settings.write_retries
     )
+
+
+def open_access_store(settings: Settings) -> AccessStore:
+    """Keys and the access trail, in the service's own database."""
+    kind = settings.effective_persistence
+    if kind == "memory":
+        return SQLiteAccessStore(":memory:")
+    if kind == "sqlite":
+        return SQLiteAccessStore(settings.db)
+    env = postgres_env(settings.database_url or "")
+    conninfo = {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"],
+    }
+    return PostgresAccessStore(conninfo, settings.postgres_schema)
+
+
+def open_access(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Access:
+    store = open_access_store(settings)
+    return Access(store, Keys(store, clock))
 
 
 def create_app(
@@ -28,20 +60,46 @@ def create_app(
     """Build the service. One event-store application per process, shared by every request;
     endpoints are plain ``def`` so FastAPI runs them in its thread pool."""
     settings = settings or Settings()
+    access = open_access(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not access.keys_configured():
+            log.warning(
+                "no API keys configured: requests without a key are served only from "
+                "loopback; create one with 'injtrack keys create --role R --name N'"
+            )
+        yield
+        access.close()
+
     app = FastAPI(
         title="injection-tracker",
         version="0.1.0",
         description="Event-sourced tracker of spinal interventional pain procedures and "
-        "payer repeat-injection eligibility.",
+        "payer repeat-injection eligibility. Every `/v1` route needs an API key "
+        "(`Authorization: Bearer <key>`, see *Authorize*) with a role that allows it.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.access = access
     app.state.ledger = ledger or build_ledger(settings, clock)
     install_error_handlers(app)
+    install_docs(app)
+    app.add_middleware(
+        EdgeMiddleware,
+        store=access.store,
+        clock=clock,
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(eligibility.router)
     app.include_router(authorizations.router)
     app.include_router(policies.router)
     app.include_router(state_router.router)
+    app.include_router(access_log.router)
+    document_errors(app)
     return app

@@ -3,23 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.keys_cmd import add_keys_parser
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, open_access
+    from api.logs import configure_logging, logging_config
     from api.settings import Settings
 
     overrides = {"db": Path(args.db)} if args.db else {}
     settings = Settings(**overrides)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    configure_logging(settings.log_level)
+    access = open_access(settings)
+    try:
+        keys_configured = access.keys.any_active()
+    finally:
+        access.close()
+    if not keys_configured and not is_loopback_host(args.host):
+        print(
+            f"injtrack serve: refusing to listen on {args.host}: no API key is configured, "
+            "so the service would answer anyone without credentials. Create one with "
+            "'injtrack keys create --role R --name N', or listen on 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return 2
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+        server_header=False,
+    )
     return 0
 
 
@@ -33,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     add_projections_parser(sub)
     add_policies_parser(sub)
+    add_keys_parser(sub)
     return parser
 
 

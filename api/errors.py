@@ -1,13 +1,24 @@
-"""Service errors and their one mapping to HTTP status codes."""
+"""Service errors, their one mapping to HTTP status codes, and their one shape.
+
+Every error the service answers, whatever its status, has the body of :class:`ErrorOut`:
+``{"message": "...", "detail": [{"field": ..., "message": ..., "index"?: ..., "event_id"?: ...}],
+"request_id": "..."}`` (``detail`` lists the offending fields, empty when no field is to
+blame). :func:`install_error_handlers` maps every error to it and :func:`document_errors`
+writes the same shapes into the OpenAPI document, per operation.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.catalog import CatalogError
 from policies.engine import PolicyLookupError
@@ -31,17 +42,58 @@ class FieldError:
         return body
 
 
+REQUEST_ID: ContextVar[str | None] = ContextVar("injtrack_request_id", default=None)
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+    index: int | None = None
+    event_id: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """The one error body of every status: what went wrong, which fields, which request."""
+
+    message: str
+    detail: list[FieldErrorOut]
+    request_id: str | None = None
+
+
+def error_body(message: str, detail: list[FieldError] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message": message,
+        "detail": [e.as_json() for e in detail or ()],
+    }
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        body["request_id"] = request_id
+    return body
+
+
+def error_response(
+    status_code: int,
+    message: str,
+    detail: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status_code, content=error_body(message, detail), headers=headers
+    )
+
+
 class ServiceError(Exception):
     """Base of errors the API maps to a status code."""
 
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
     def body(self) -> dict[str, Any]:
-        return {"detail": self.message}
+        return error_body(self.message)
 
 
 class InvalidInput(ServiceError):
@@ -54,7 +106,7 @@ class InvalidInput(ServiceError):
         self.errors = errors
 
     def body(self) -> dict[str, Any]:
-        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
+        return error_body(self.message, self.errors)
 
 
 class EventIdConflict(ServiceError):
@@ -67,13 +119,14 @@ class EventIdConflict(ServiceError):
         self.errors = errors
 
     def body(self) -> dict[str, Any]:
-        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
+        return error_body(self.message, self.errors)
 
 
 class WriteContention(ServiceError):
     """503: concurrent writers kept conflicting; nothing was stored, retry the request."""
 
     status_code = 503
+    headers = {"Retry-After": "1"}
 
 
 class NotFound(ServiceError):
@@ -124,13 +177,22 @@ def _validation_message(err: dict[str, Any]) -> str:
     return str(err.get("msg", "invalid"))
 
 
+def _validation_error(err: dict[str, Any]) -> FieldError:
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "json_invalid":
+        # FastAPI puts the character offset where a field name belongs.
+        where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+        return FieldError(field="body", message=f"malformed JSON{where}: {reason}")
+    return _loc_to_error(loc, _validation_message(err))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every service error, and request validation, to its status in one place."""
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if isinstance(exc, WriteContention) else None
-        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=headers)
+        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers)
 
     @app.exception_handler(PolicyLookupError)
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:
@@ -147,9 +209,95 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            _loc_to_error(tuple(err.get("loc", ())), _validation_message(err))
-            for err in exc.errors()
-        ]
-        invalid = InvalidInput(errors)
+        invalid = InvalidInput([_validation_error(err) for err in exc.errors()])
         return JSONResponse(status_code=422, content=invalid.body())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Unknown routes (404), wrong methods (405), unreadable bodies (400), too large (413).
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.status_code)
+        return error_response(exc.status_code, message, headers=exc.headers)
+
+
+# ---------------------------------------------------------------------------- OpenAPI
+
+_DESCRIPTIONS = {
+    400: "The request body could not be read.",
+    401: "No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`).",
+    403: "The API key's roles do not allow this call.",
+    404: "Not found.",
+    409: "An id already names something with different content.",
+    413: "The request body is larger than the limit (`INJTRACK_MAX_BODY_BYTES`).",
+    422: "The request breaks the contract; `detail` names each field. Nothing was stored.",
+    503: "The store is busy or unreachable; nothing was stored. Retry after `Retry-After` seconds.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=error_responses(404, 409)`` for a route that answers these besides the
+    ones every route documents."""
+    return {c: {"model": ErrorOut, "description": _DESCRIPTIONS.get(c, "Error.")} for c in codes}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make ``app.openapi()`` document the error shape on every operation: 422 in our shape
+    instead of FastAPI's, 401/403 where an API key is required, 400/413 where a body is read,
+    503 everywhere under ``/v1``."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        defs = components["ErrorOut"].pop("$defs", {})
+        components.update(defs)
+        ref = {"$ref": "#/components/schemas/ErrorOut"}
+
+        def response(code: int) -> dict[str, Any]:
+            headers: dict[str, Any] = {}
+            if code == 503:
+                headers["Retry-After"] = {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "string"},
+                }
+            if code == 401:
+                headers["WWW-Authenticate"] = {"schema": {"type": "string"}}
+            body: dict[str, Any] = {
+                "description": _DESCRIPTIONS.get(code, "Error."),
+                "content": {"application/json": {"schema": ref}},
+            }
+            if headers:
+                body["headers"] = headers
+            return body
+
+        for path, operations in schema.get("paths", {}).items():
+            for op in operations.values():
+                responses = op.setdefault("responses", {})
+                codes: set[int] = {int(c) for c in responses if c.isdigit() and int(c) >= 400}
+                if op.get("parameters") or op.get("requestBody"):
+                    codes.add(422)
+                if op.get("requestBody"):
+                    codes |= {400, 413}
+                if op.get("security"):
+                    codes |= {401, 403}
+                if path.startswith("/v1"):
+                    codes.add(503)
+                for code in sorted(codes):
+                    existing = responses.get(str(code), {})
+                    responses[str(code)] = response(code) | {
+                        k: v for k, v in existing.items() if k == "description" and code != 422
+                    }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     """``INJTRACK_DB`` (SQLite file, default ``./injtrack.sqlite``), ``INJTRACK_DATABASE_URL``
     (PostgreSQL, wins when set), ``INJTRACK_PERSISTENCE`` (force ``memory`` for throwaway
     runs), ``INJTRACK_VIEW_DB`` (the read model's SQLite file, default beside the store),
-    ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``)."""
+    ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``),
+    ``INJTRACK_MAX_BODY_BYTES`` (request body limit, 413 above it, default 4 MiB),
+    ``INJTRACK_LOG_LEVEL`` (default ``INFO``)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -32,6 +34,8 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     write_retries: int = Field(default=20, ge=0, le=1000)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @property
     def effective_persistence(self) -> Persistence:

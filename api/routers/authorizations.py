@@ -7,13 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from api.errors import error_responses
 from api.ledger import InjectionLedger
 from api.routers.eligibility import decide_request
 from api.schemas.eligibility import AuthorizationIn, AuthorizationOut
+from api.security import allow
+from application.access import Role
 from domain.catalog import classify
 from domain.events import BilledCode
 
-router = APIRouter(prefix="/v1", tags=["authorizations"])
+router = APIRouter(prefix="/v1", tags=["authorizations"], dependencies=[allow(Role.PAYER)])
 
 
 def _recorded(ledger: InjectionLedger, body: AuthorizationIn) -> dict[str, Any] | None:
@@ -21,7 +24,7 @@ def _recorded(ledger: InjectionLedger, body: AuthorizationIn) -> dict[str, Any] 
     return dict(found.response) if found is not None else None
 
 
-@router.post("/authorizations", response_model=AuthorizationOut)
+@router.post("/authorizations", response_model=AuthorizationOut, responses=error_responses(409))
 def post_authorization(body: AuthorizationIn, request: Request) -> AuthorizationOut:
     """Decide and record. Resending an ``authorization_id`` already recorded for the patient
     returns the recorded decision unchanged, without deciding again."""

@@ -7,12 +7,14 @@ from fastapi import APIRouter, Request
 
 from api.ledger import InjectionLedger
 from api.schemas.eligibility import EligibilityIn, EligibilityOut
+from api.security import allow
+from application.access import Role
 from domain.catalog import classify
 from policies import registry
 from policies.engine import Decision, Proposed, decide
 from projections.state import fold
 
-router = APIRouter(prefix="/v1", tags=["eligibility"])
+router = APIRouter(prefix="/v1", tags=["eligibility"], dependencies=[allow(Role.PAYER)])
 
 
 def decide_request(ledger: InjectionLedger, body: EligibilityIn) -> Decision:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
+from api.errors import error_responses
 from api.history import history
+from api.schemas.common import IsoDateTime
 from api.schemas.events import EventBatchIn, EventBatchOut, EventResult, HistoryItem, HistoryOut
+from api.security import allow
+from application.access import Role
 from domain.catalog import Region
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.post("/events", response_model=EventBatchOut)
+@router.post(
+    "/events",
+    response_model=EventBatchOut,
+    dependencies=[allow(Role.SUBMITTER)],
+    responses=error_responses(409),
+)
 def post_events(batch: EventBatchIn, request: Request) -> EventBatchOut:
     """Record a batch of 1..1000 events, all or nothing. Resending an event with the same
     ``event_id`` and content is a ``duplicate``; different content is a 409."""
@@ -24,12 +32,16 @@ def post_events(batch: EventBatchIn, request: Request) -> EventBatchOut:
     )
 
 
-@router.get("/patients/{patient_id}/history", response_model=HistoryOut)
+@router.get(
+    "/patients/{patient_id}/history",
+    response_model=HistoryOut,
+    dependencies=[allow(Role.AUDITOR)],
+)
 def get_history(
     request: Request,
     patient_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
     as_of: Annotated[
-        datetime | None, Query(description="Only events recorded at or before this instant")
+        IsoDateTime | None, Query(description="Only events recorded at or before this instant")
     ] = None,
     region: Region | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,

@@ -17,11 +17,12 @@ from api.schemas.eligibility import (
     RuleOut,
     VersionOut,
 )
+from api.security import allow
 from policies import registry
 from policies.engine import Guideline, Ref, Rule, When
 from projections.calendar import Span
 
-router = APIRouter(prefix="/v1", tags=["policies"])
+router = APIRouter(prefix="/v1", tags=["policies"], dependencies=[allow()])
 
 
 def jsonable(value: Any) -> Any:

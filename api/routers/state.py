@@ -7,12 +7,13 @@ moment ago is seen), as known at ``as_of`` and for the date ``on``: procedures d
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
 from api.ledger import REGIONS
+from api.schemas.common import IsoDate, IsoDateTime
 from api.schemas.state import (
     EpisodeOut,
     FamilyStateOut,
@@ -24,11 +25,13 @@ from api.schemas.state import (
     RegionStateOut,
     ReliefSummaryOut,
 )
+from api.security import allow
+from application.access import Role
 from projections.relief import ReliefTest
 from projections.rows import SIX_MONTHS, TWELVE_MONTHS, report_pairing
 from projections.state import FamilyState, Outcome, Procedure, fold
 
-router = APIRouter(prefix="/v1", tags=["state"])
+router = APIRouter(prefix="/v1", tags=["state"], dependencies=[allow(Role.AUDITOR)])
 
 THRESHOLDS = (30, 50, 80)
 
@@ -116,10 +119,10 @@ def get_state(
     request: Request,
     patient_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
     on: Annotated[
-        date | None, Query(description="The date to compute the state for (default: today, UTC)")
+        IsoDate | None, Query(description="The date to compute the state for (default: today, UTC)")
     ] = None,
     as_of: Annotated[
-        datetime | None,
+        IsoDateTime | None,
         Query(description="Only events recorded at or before this instant (naive means UTC)"),
     ] = None,
 ) -> PatientStateOut:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import EventId, Level, PatientId, ProcedureFields, StrictModel
+from api.schemas.common import (
+    EventId,
+    IsoDate,
+    Level,
+    PatientId,
+    ProcedureFields,
+    StrictModel,
+)
 from domain.catalog import Region
 from domain.vocabulary import SurgeryKind
 
@@ -25,14 +32,14 @@ class ProcedurePerformedIn(_EventIn, ProcedureFields):
 class OutcomeReportedIn(_EventIn):
     type: Literal["outcome_reported"]
     procedure_event_id: EventId
-    assessed_on: date
+    assessed_on: IsoDate
     pain_relief_percent: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
     functional_improvement: bool = False
 
 
 class SurgeryPerformedIn(_EventIn):
     type: Literal["surgery_performed"]
-    date: date
+    date: IsoDate
     region: Region
     levels: Annotated[list[Level], Field(max_length=12)] = []
     kind: SurgeryKind | None = None
@@ -40,7 +47,7 @@ class SurgeryPerformedIn(_EventIn):
 
 class PathologyDiagnosedIn(_EventIn):
     type: Literal["pathology_diagnosed"]
-    date: date
+    date: IsoDate
     region: Region
     icd10: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 

@@ -1,0 +1,358 @@
+"""Database code of access control: API keys (salted hashes only) and the access trail.
+
+Both live in the service's own database, beside the event store: the SQLite file
+``INJTRACK_DB`` names, or the PostgreSQL database (and schema) of ``INJTRACK_DATABASE_URL``;
+with the throwaway ``memory`` store, in an in-memory SQLite database. Tables:
+
+- ``injtrack_api_keys``: one row per key: public ``key_id``, ``name``, ``roles``
+  (comma-separated), ``salt`` and ``key_hash`` (hex), ``created_at``, ``revoked_at``;
+- ``injtrack_access_log``: append-only, one row per (request, patient named by it); nothing
+  here ever updates or deletes a row.
+
+Nothing here knows HTTP or how a key's hash is computed (:mod:`application.access`).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+KEYS_TABLE = "injtrack_api_keys"
+TRAIL_TABLE = "injtrack_access_log"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    key_id: str
+    name: str
+    roles: tuple[str, ...]
+    salt: str
+    key_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEntry:
+    """One line of the access trail: who (key name and the role that allowed or was
+    refused), what (method and route template, never the path), whom (patient id, when the
+    request named one), how it ended (HTTP status and outcome), when and which request."""
+
+    at: datetime
+    request_id: str
+    key_name: str | None
+    role: str | None
+    method: str
+    route: str
+    patient_id: str | None
+    status: int
+    outcome: str
+
+
+def _instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _key(row: Sequence[Any]) -> StoredKey:
+    return StoredKey(
+        key_id=row[0],
+        name=row[1],
+        roles=tuple(r for r in str(row[2]).split(",") if r),
+        salt=row[3],
+        key_hash=row[4],
+        created_at=_instant(row[5]),
+        revoked_at=_instant(row[6]) if row[6] is not None else None,
+    )
+
+
+def _entry(row: Sequence[Any]) -> AccessEntry:
+    return AccessEntry(
+        at=_instant(row[0]),
+        request_id=row[1],
+        key_name=row[2],
+        role=row[3],
+        method=row[4],
+        route=row[5],
+        patient_id=row[6],
+        status=int(row[7]),
+        outcome=row[8],
+    )
+
+
+_KEY_COLUMNS = "key_id, name, roles, salt, key_hash, created_at, revoked_at"
+_TRAIL_COLUMNS = "at, request_id, key_name, role, method, route, patient_id, status, outcome"
+
+
+class AccessStore(ABC):
+    """Keys and the access trail in one database."""
+
+    param = "?"
+
+    def __init__(self, schema: str | None = None) -> None:
+        self.schema = schema
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}"."{name}"' if self.schema else f'"{name}"'
+
+    @abstractmethod
+    @contextmanager
+    def _cursor(self, write: bool) -> Iterator[Any]: ...
+
+    @abstractmethod
+    def _ddl(self) -> list[str]: ...
+
+    @abstractmethod
+    def _instant_param(self, value: datetime) -> Any: ...
+
+    def close(self) -> None:  # noqa: B027 - optional for subclasses
+        """Release connections."""
+
+    def create_tables(self) -> None:
+        with self._cursor(write=True) as cur:
+            for statement in self._ddl():
+                cur.execute(statement)
+
+    # ------------------------------------------------------------------ keys
+
+    def insert_key(self, key: StoredKey) -> None:
+        p = self.param
+        with self._cursor(write=True) as cur:
+            cur.execute(
+                f"INSERT INTO {self.table(KEYS_TABLE)} ({_KEY_COLUMNS}) "
+                f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+                (
+                    key.key_id,
+                    key.name,
+                    ",".join(key.roles),
+                    key.salt,
+                    key.key_hash,
+                    self._instant_param(key.created_at),
+                    None,
+                ),
+            )
+
+    def find_key(self, key_id: str) -> StoredKey | None:
+        with self._cursor(write=False) as cur:
+            cur.execute(
+                f"SELECT {_KEY_COLUMNS} FROM {self.table(KEYS_TABLE)} WHERE key_id = {self.param}",
+                (key_id,),
+            )
+            row = cur.fetchone()
+        return _key(row) if row is not None else None
+
+    def list_keys(self) -> list[StoredKey]:
+        with self._cursor(write=False) as cur:
+            cur.execute(
+                f"SELECT {_KEY_COLUMNS} FROM {self.table(KEYS_TABLE)} ORDER BY created_at, name"
+            )
+            rows = cur.fetchall()
+        return [_key(r) for r in rows]
+
+    def active_key_count(self) -> int:
+        with self._cursor(write=False) as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {self.table(KEYS_TABLE)} WHERE revoked_at IS NULL")
+            row = cur.fetchone()
+        return int(row[0])
+
+    def revoke(self, key_id_or_name: str, at: datetime) -> list[str]:
+        """Revoke the active keys whose id or name is ``key_id_or_name``; their ids."""
+        p = self.param
+        where = f"(key_id = {p} OR name = {p}) AND revoked_at IS NULL"
+        with self._cursor(write=True) as cur:
+            cur.execute(
+                f"SELECT key_id FROM {self.table(KEYS_TABLE)} WHERE {where}",
+                (key_id_or_name, key_id_or_name),
+            )
+            ids = [r[0] for r in cur.fetchall()]
+            cur.execute(
+                f"UPDATE {self.table(KEYS_TABLE)} SET revoked_at = {p} WHERE {where}",
+                (self._instant_param(at), key_id_or_name, key_id_or_name),
+            )
+        return ids
+
+    # ------------------------------------------------------------------ access trail
+
+    def append(self, entries: Sequence[AccessEntry]) -> None:
+        if not entries:
+            return
+        p = self.param
+        with self._cursor(write=True) as cur:
+            cur.executemany(
+                f"INSERT INTO {self.table(TRAIL_TABLE)} ({_TRAIL_COLUMNS}) "
+                f"VALUES ({', '.join([p] * 9)})",
+                [
+                    (
+                        self._instant_param(e.at),
+                        e.request_id,
+                        e.key_name,
+                        e.role,
+                        e.method,
+                        e.route,
+                        e.patient_id,
+                        e.status,
+                        e.outcome,
+                    )
+                    for e in entries
+                ],
+            )
+
+    def query(
+        self,
+        *,
+        patient_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[int, list[AccessEntry]]:
+        """Entries in recording order (``start`` inclusive, ``end`` exclusive) and the
+        total that match."""
+        p = self.param
+        clauses: list[str] = []
+        params: list[Any] = []
+        if patient_id is not None:
+            clauses.append(f"patient_id = {p}")
+            params.append(patient_id)
+        if start is not None:
+            clauses.append(f"at >= {p}")
+            params.append(self._instant_param(start))
+        if end is not None:
+            clauses.append(f"at < {p}")
+            params.append(self._instant_param(end))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        table = self.table(TRAIL_TABLE)
+        with self._cursor(write=False) as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {table}{where}", params)
+            total = int(cur.fetchone()[0])
+            cur.execute(
+                f"SELECT {_TRAIL_COLUMNS} FROM {table}{where} ORDER BY id LIMIT {p} OFFSET {p}",
+                [*params, limit, offset],
+            )
+            rows = cur.fetchall()
+        return total, [_entry(r) for r in rows]
+
+
+class SQLiteAccessStore(AccessStore):
+    """In the event store's SQLite file (WAL), or in memory. Reads and writes each have a
+    connection of their own, so key checks never queue behind a trail write."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__()
+        if str(path) == ":memory:":
+            # One private in-memory database: both roles share its only connection.
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            lock = threading.Lock()
+            self._connections = {True: conn, False: conn}
+            self._locks = {True: lock, False: lock}
+        else:
+            if not Path(path).exists():
+                # Readable by its owner only (SQLite gives its -wal and -shm files the same).
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self._connections = {}
+            self._locks = {True: threading.Lock(), False: threading.Lock()}
+            for write in (True, False):
+                conn = sqlite3.connect(
+                    str(path), timeout=30, check_same_thread=False, isolation_level=None
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                self._connections[write] = conn
+        self.create_tables()
+
+    @contextmanager
+    def _cursor(self, write: bool) -> Iterator[sqlite3.Cursor]:
+        with self._locks[write]:
+            conn = self._connections[write]
+            cur = conn.cursor()
+            if write:
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cur
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            else:
+                yield cur
+
+    def _ddl(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.table(KEYS_TABLE)} ("
+            "key_id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, "
+            "salt TEXT NOT NULL, key_hash TEXT NOT NULL, created_at TEXT NOT NULL, "
+            "revoked_at TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {self.table(TRAIL_TABLE)} ("
+            "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, request_id TEXT NOT NULL, "
+            "key_name TEXT, role TEXT, method TEXT NOT NULL, route TEXT NOT NULL, "
+            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL)",
+            f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_patient" '
+            f"ON {self.table(TRAIL_TABLE)} (patient_id, at)",
+            f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_at" ON {self.table(TRAIL_TABLE)} (at)',
+        ]
+
+    def _instant_param(self, value: datetime) -> str:
+        # Fixed-width UTC text sorts in time order.
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+    def close(self) -> None:
+        for conn in set(self._connections.values()):
+            conn.close()
+
+
+class PostgresAccessStore(AccessStore):
+    """In the PostgreSQL database and schema of the event store, through a small pool."""
+
+    param = "%s"
+
+    def __init__(self, conninfo: dict[str, str], schema: str | None = None) -> None:
+        super().__init__(schema or "public")
+        from psycopg_pool import ConnectionPool
+
+        self._pool = ConnectionPool(
+            kwargs={**conninfo, "connect_timeout": 10},  # type: ignore[arg-type]
+            min_size=1,
+            max_size=4,
+            open=True,
+            name="injtrack-access",
+        )
+        self.create_tables()
+
+    @contextmanager
+    def _cursor(self, write: bool) -> Iterator[Any]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur
+
+    def _ddl(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.table(KEYS_TABLE)} ("
+            "key_id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, "
+            "salt TEXT NOT NULL, key_hash TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL, "
+            "revoked_at TIMESTAMPTZ)",
+            f"CREATE TABLE IF NOT EXISTS {self.table(TRAIL_TABLE)} ("
+            "id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, request_id TEXT NOT NULL, "
+            "key_name TEXT, role TEXT, method TEXT NOT NULL, route TEXT NOT NULL, "
+            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL)",
+            f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_patient" '
+            f"ON {self.table(TRAIL_TABLE)} (patient_id, at)",
+            f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_at" ON {self.table(TRAIL_TABLE)} (at)',
+        ]
+
+    def _instant_param(self, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    def close(self) -> None:
+        self._pool.close()
