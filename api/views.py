@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -26,10 +26,9 @@ def report_source(settings: Settings, ledger: InjectionLedger) -> Iterator[ReadM
     opened = open_view(view_env(settings))
     try:
         with _CATCH_UP:
-            try:
+            # Another process moving the view at the same moment leaves it as current.
+            with suppress(IntegrityError):
                 catch_up(opened.view, ledger.recorder, ledger.mapper, ledger.name)
-            except IntegrityError:
-                pass  # another process moved the view at the same moment: it is as current
         yield ReadModelReportSource(opened.view, ledger.mapper)
     finally:
         opened.close()
