@@ -234,6 +234,7 @@ class InjectionLedger(Application[UUID]):
                 "approach": approach,
                 "device_type": proc.device_type,
                 "authorization_id": event.authorization_id,
+                "provider_id": event.provider_id,
             }
             entry = LedgerEntry(
                 event.event_id,

@@ -76,6 +76,7 @@ class RecordProcedure(_Command):
     type: ClassVar[str] = "procedure_performed"
     procedure: ProcedureSpec
     authorization_id: str | None = None
+    provider_id: str | None = None  # the rendering provider (NPI or the payer's own id)
 
     def payload(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -84,6 +85,10 @@ class RecordProcedure(_Command):
             "patient_id": self.patient_id,
             "authorization_id": self.authorization_id,
         }
+        if self.provider_id is not None:
+            # Optional fields added later stay out of the payload when absent, so an event
+            # recorded before they existed has the same fingerprint when resent.
+            body["provider_id"] = self.provider_id
         body.update(_plain(self.procedure))
         return body
 

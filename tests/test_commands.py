@@ -18,6 +18,7 @@ def test_a_commands_payload_is_the_content_the_client_sent_with_defaults_filled_
                     authorization_id="auth-1",
                     codes=["64483", ("64484", 2)],
                 ),
+                procedure("b", provider_id="1234567893"),
                 outcome("o", of="a", relief=60),
                 surgery("s", levels=["L4-L5"], kind="fusion"),
                 pathology("p", icd10="M51.26"),
@@ -26,7 +27,10 @@ def test_a_commands_payload_is_the_content_the_client_sent_with_defaults_filled_
         }
     )
     for event, command in zip(batch.events, batch.to_commands(), strict=True):
-        assert command.payload() == event.model_dump(mode="json")
+        before = event.model_dump(mode="json")
+        if before.get("provider_id", "") is None:
+            del before["provider_id"]  # optional and added later: absent from the content
+        assert command.payload() == before
 
 
 def test_payloads_differ_when_any_field_differs() -> None:

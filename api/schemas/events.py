@@ -28,10 +28,17 @@ class _EventIn(StrictModel):
 class ProcedurePerformedIn(_EventIn, ProcedureFields):
     type: Literal["procedure_performed"]
     authorization_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    provider_id: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        default=None, description="the rendering provider (NPI or the payer's provider id)"
+    )
 
     def to_command(self) -> RecordProcedure:
         return RecordProcedure(
-            self.event_id, self.patient_id, self.to_spec(), authorization_id=self.authorization_id
+            self.event_id,
+            self.patient_id,
+            self.to_spec(),
+            authorization_id=self.authorization_id,
+            provider_id=self.provider_id,
         )
 
 
