@@ -16,9 +16,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from adapters.readmodel import CREATED_TOPIC, ReadModel
 from application.judging import AuthorizationRef, ProcedureRef
 from domain.events import EVENT_TYPES, PatientRegion, RecordedEvent
-from projections.readmodel import CREATED_TOPIC, ReadModel
 from projections.state import PatientState, fold
 
 BATCH = 500

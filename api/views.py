@@ -11,11 +11,12 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from adapters.eventstore import InjectionLedger
+from adapters.readmodel import open_view
 from adapters.report_source import ReadModelReportSource
-from api.ledger import InjectionLedger
 from api.projections_cmd import view_env
 from api.settings import Settings
-from projections.readmodel import catch_up, open_view
+from application.usecases import catch_up_view
 
 _CATCH_UP = threading.Lock()
 
@@ -25,10 +26,9 @@ def report_source(settings: Settings, ledger: InjectionLedger) -> Iterator[ReadM
     """The read model, caught up, as the reports' source."""
     opened = open_view(view_env(settings))
     try:
-        with _CATCH_UP:
-            # Another process moving the view at the same moment leaves it as current.
-            with suppress(IntegrityError):
-                catch_up(opened.view, ledger.recorder, ledger.mapper, ledger.name)
+        # Another process moving the view at the same moment leaves it as current.
+        with _CATCH_UP, suppress(IntegrityError):
+            catch_up_view(ledger, opened.view)
         yield ReadModelReportSource(opened.view, ledger.mapper)
     finally:
         opened.close()

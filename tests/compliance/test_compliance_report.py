@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
 from tests.builders import outcome, parse, procedure, void
 from tests.support import FakeClock, on_backends
 
