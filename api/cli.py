@@ -9,6 +9,7 @@ from pathlib import Path
 
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
+from api.report_cmd import add_report_parser
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     add_projections_parser(sub)
     add_policies_parser(sub)
+    add_report_parser(sub)
     return parser
 
 

@@ -268,6 +268,7 @@ def compliance_report(
 
     findings.sort(key=Finding.sort_key)
     summary = summarize(findings, in_period, policy_set, refs, period)
+    summary["authorization_window"] = window.as_json()
     return ComplianceReport(
         policy_set=policy_set.name,
         period=period,
