@@ -142,11 +142,14 @@ class Truth:
     (same patient, region and family; date of service from 7 days before to 60 days after
     the authorized date), with why (``no_request``, ``denied``, ``pending``).
     ``over_limit``: procedures done although the rules denied them at the time, with the
-    rules that failed. ``counts``: lines by type, duplicates, voids, decisions.
+    rules that failed (the planted ones: a procedure done inside an earlier approval's window
+    is not re-decided unless it was planted). ``authorizations``: each request's decision as
+    the import will store it. ``counts``: lines by type, duplicates, decisions.
     """
 
     unauthorized: list[dict[str, Any]] = field(default_factory=list)
     over_limit: list[dict[str, Any]] = field(default_factory=list)
+    authorizations: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
     def count(self, key: str, n: int = 1) -> None:
@@ -160,6 +163,7 @@ class Truth:
             },
             "unauthorized": self.unauthorized,
             "over_limit": self.over_limit,
+            "authorizations": self.authorizations,
             "counts": dict(sorted(self.counts.items())),
         }
 
@@ -201,6 +205,7 @@ class _Line:
 
 @dataclass
 class _Auth:
+    authorization_id: str
     region: Region
     family: str
     dos: date
@@ -306,6 +311,7 @@ class _Patient:
             "approach": proposed.approach,
             "device_type": proposed.device_type,
             "authorization_id": authorization_id,
+            "provider_id": body["provider_id"],
         }
         self._add(dos, body, region, PatientRegion.ProcedurePerformed, fields)
         return event_id
@@ -404,13 +410,13 @@ class _Patient:
             "authorization_id": authorization_id,
             "patient_id": self.patient_id,
             "policy_set": policy_set,
-            "procedure": spec,
+            "procedure": json.loads(json.dumps(spec)),
             "clinical": clinical,
         }
         dos = date.fromisoformat(spec["date_of_service"])
         line = self._add(dos, body)
         decision, next_date, failed = self._decide(policy_set, spec, clinical, line.key)
-        self.auths.append(_Auth(Region(spec["region"]), family, dos, decision))
+        self.auths.append(_Auth(authorization_id, Region(spec["region"]), family, dos, decision))
         return authorization_id, decision, next_date, failed
 
     def judge(
@@ -419,7 +425,11 @@ class _Patient:
         """What the rules decide for ``spec`` where a request would stand, without asking."""
         family = _proposed(spec).family
         policy_set = POLICY_SET_FOR.get(family, self.config.policy_set)
-        key = (date.fromisoformat(spec["date_of_service"]).toordinal(), RANK[AUTHORIZATION_REQUEST], self.seq + 1)
+        key = (
+            date.fromisoformat(spec["date_of_service"]).toordinal(),
+            RANK[AUTHORIZATION_REQUEST],
+            self.seq + 1,
+        )
         return self._decide(policy_set, spec, clinical, key)
 
     def _decide(
@@ -653,10 +663,8 @@ def _advance(patient: _Patient, course: _Course) -> None:
 
 def _relief(patient: _Patient, course: _Course) -> tuple[float, bool]:
     rng = patient.rng
-    if rng.random() < 0.2:
-        relief = round(rng.uniform(0, 45), 1)  # a poor response
-    else:
-        relief = round(rng.uniform(50, 95), 1)
+    poor = rng.random() < 0.2
+    relief = round(rng.uniform(0, 45) if poor else rng.uniform(50, 95), 1)
     return relief, relief >= 50 and rng.random() < 0.8
 
 
@@ -718,7 +726,9 @@ def _step(patient: _Patient, course: _Course, day: date) -> date | None:
     if not planted_unauthorized and not covered:
         clinical = _clinical(patient, course, spec)
         authorization_id, decision, next_date, failed = patient.request(spec, clinical)
-        if decision != "eligible" and not (rushed and decision == "not_eligible"):
+        # Investigational services are denied; some patients have them anyway.
+        anyway = rushed or (family == "investigational" and rng.random() < 0.5)
+        if decision != "eligible" and not (anyway and decision == "not_eligible"):
             # Not done: postponed to when the rules allow it, or the course ends.
             course.tries += 1
             if next_date is not None and course.tries <= 2 and next_date <= config.end:
@@ -833,6 +843,7 @@ def _account(patient: _Patient, lines: list[_Line], truth: Truth) -> None:
     truth.count("patients")
     for auth in patient.auths:
         truth.count(f"decisions.{auth.decision}")
+        truth.authorizations[auth.authorization_id] = auth.decision
     for done in patient.done:
         if done.event_id in patient.voided:
             continue
