@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from application.compliance import UTILIZATION_BUCKETS, ComplianceReport
 from application.judging import Finding
