@@ -10,15 +10,24 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from adapters.access import AccessStore, PostgresAccessStore, SQLiteAccessStore
+from adapters.eventstore import InjectionLedger, utc_now
 from api.docs import install_docs
 from api.edge import EdgeMiddleware
 from api.errors import document_errors, install_error_handlers
-from api.ledger import InjectionLedger, utc_now
-from api.routers import access_log, authorizations, eligibility, events, health, policies
+from api.routers import (
+    access_log,
+    authorizations,
+    eligibility,
+    events,
+    health,
+    policies,
+    reports,
+)
 from api.routers import state as state_router
 from api.security import Access
 from api.settings import Settings, postgres_env
 from application.access import Keys
+from application.usecases import Tracker
 
 log = logging.getLogger("injtrack.service")
 
@@ -86,6 +95,7 @@ def create_app(
     app.state.clock = clock
     app.state.access = access
     app.state.ledger = ledger or build_ledger(settings, clock)
+    app.state.tracker = Tracker(app.state.ledger, clock)
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(
@@ -100,6 +110,7 @@ def create_app(
     app.include_router(authorizations.router)
     app.include_router(policies.router)
     app.include_router(state_router.router)
+    app.include_router(reports.router)
     app.include_router(access_log.router)
     document_errors(app)
     return app

@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.access import AccessEntry, AccessStore
-from api.errors import REQUEST_ID, error_body
+from api.errors import REQUEST_ID, error_payload
 from api.security import ACCESS_SCOPE_KEY, AccessContext, route_template
 
 log = logging.getLogger("injtrack.access")
@@ -112,7 +112,7 @@ class EdgeMiddleware:
                     await _send_json(
                         send,
                         503,
-                        error_body(
+                        error_payload(
                             "the access trail could not be written; nothing was "
                             "answered, retry later"
                         ),
@@ -142,7 +142,7 @@ class EdgeMiddleware:
             declared = _header(scope, b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 state["status"] = 413
-                await _send_json(send, 413, error_body(_too_large(limit)), extra_headers)
+                await _send_json(send, 413, error_payload(_too_large(limit)), extra_headers)
                 return
             try:
                 await self.app(scope, receive_wrapper, send_wrapper)
@@ -155,7 +155,9 @@ class EdgeMiddleware:
                     await _send_json(
                         send,
                         500,
-                        error_body("internal error; the request id names it in the service's log"),
+                        error_payload(
+                            "internal error; the request id names it in the service's log"
+                        ),
                         extra_headers,
                     )
                 raise

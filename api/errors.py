@@ -10,7 +10,6 @@ writes the same shapes into the OpenAPI document, per operation.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,28 +20,54 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.catalog import CatalogError
+from domain.errors import (
+    EventIdConflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    WriteContention,
+)
 from policies.engine import PolicyLookupError
 
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One reason an input was refused: which event (by index in the batch), which field."""
-
-    field: str
-    message: str
-    index: int | None = None
-    event_id: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"field": self.field, "message": self.message}
-        if self.index is not None:
-            body["index"] = self.index
-        if self.event_id is not None:
-            body["event_id"] = self.event_id
-        return body
-
-
 REQUEST_ID: ContextVar[str | None] = ContextVar("injtrack_request_id", default=None)
+
+
+class Unauthenticated(ServiceError):
+    """No API key, or an unknown or revoked one."""
+
+
+class Forbidden(ServiceError):
+    """The API key is valid but none of its roles allows this call."""
+
+
+# HTTP status of each error a command can end in (the body shape is below).
+STATUS: dict[type[ServiceError], int] = {
+    InvalidInput: 422,
+    EventIdConflict: 409,
+    WriteContention: 503,
+    NotFound: 404,
+    Unauthenticated: 401,
+    Forbidden: 403,
+}
+HEADERS: dict[type[ServiceError], dict[str, str]] = {
+    WriteContention: {"Retry-After": "1"},
+    Unauthenticated: {"WWW-Authenticate": "Bearer"},
+}
+
+
+def status_of(exc: ServiceError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def headers_of(exc: ServiceError) -> dict[str, str] | None:
+    for cls in type(exc).__mro__:
+        if cls in HEADERS:
+            return HEADERS[cls]  # type: ignore[index]
+    return None
 
 
 class FieldErrorOut(BaseModel):
@@ -60,15 +85,31 @@ class ErrorOut(BaseModel):
     request_id: str | None = None
 
 
-def error_body(message: str, detail: list[FieldError] | None = None) -> dict[str, Any]:
+def field_error_json(error: FieldError) -> dict[str, Any]:
+    body: dict[str, Any] = {"field": error.field, "message": error.message}
+    if error.index is not None:
+        body["index"] = error.index
+    if error.event_id is not None:
+        body["event_id"] = error.event_id
+    return body
+
+
+def error_payload(message: str, detail: list[FieldError] | None = None) -> dict[str, Any]:
+    """The one error body (:class:`ErrorOut`), stamped with the request id."""
     body: dict[str, Any] = {
         "message": message,
-        "detail": [e.as_json() for e in detail or ()],
+        "detail": [field_error_json(e) for e in detail or ()],
     }
     request_id = REQUEST_ID.get()
     if request_id is not None:
         body["request_id"] = request_id
     return body
+
+
+def error_body(exc: ServiceError) -> dict[str, Any]:
+    """The JSON body of a service error: its field errors (if any) under ``detail``."""
+    errors = exc.errors if isinstance(exc, (InvalidInput, EventIdConflict)) else None
+    return error_payload(exc.message, errors)
 
 
 def error_response(
@@ -78,64 +119,8 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        status_code=status_code, content=error_body(message, detail), headers=headers
+        status_code=status_code, content=error_payload(message, detail), headers=headers
     )
-
-
-class ServiceError(Exception):
-    """Base of errors the API maps to a status code."""
-
-    status_code = 400
-    headers: dict[str, str] | None = None
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.message)
-
-
-class InvalidInput(ServiceError):
-    """422: the request is well-formed JSON but breaks the contract; nothing was stored."""
-
-    status_code = 422
-
-    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
-        super().__init__(message or "; ".join(_describe(e) for e in errors))
-        self.errors = errors
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.message, self.errors)
-
-
-class EventIdConflict(ServiceError):
-    """409: an event id already names an event with different content."""
-
-    status_code = 409
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(_describe(e) for e in errors))
-        self.errors = errors
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.message, self.errors)
-
-
-class WriteContention(ServiceError):
-    """503: concurrent writers kept conflicting; nothing was stored, retry the request."""
-
-    status_code = 503
-    headers = {"Retry-After": "1"}
-
-
-class NotFound(ServiceError):
-    status_code = 404
-
-
-def _describe(error: FieldError) -> str:
-    where = f"events[{error.index}]." if error.index is not None else ""
-    return f"{where}{error.field}: {error.message}"
 
 
 def _loc_to_error(loc: tuple[Any, ...], message: str) -> FieldError:
@@ -192,25 +177,27 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers)
+        return JSONResponse(
+            status_code=status_of(exc), content=error_body(exc), headers=headers_of(exc)
+        )
 
     @app.exception_handler(PolicyLookupError)
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:
         # An unknown policy set, or a code the set has no guideline for.
         invalid = InvalidInput([FieldError(exc.field, exc.message)])
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(CatalogError)
     async def _catalog(_: Request, exc: CatalogError) -> JSONResponse:
         # A proposed procedure's codes break the catalog (decision requests only; batch
         # ingestion reports catalog errors per event itself).
         invalid = InvalidInput([FieldError(f"procedure.{exc.field}", exc.message)])
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         invalid = InvalidInput([_validation_error(err) for err in exc.errors()])
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -30,7 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.access import AccessStore
-from api.errors import ServiceError
+from api.errors import Forbidden, Unauthenticated
 from application.access import ANONYMOUS, Keys, Principal, Role
 
 ACCESS_SCOPE_KEY = "injtrack.access"
@@ -43,19 +43,6 @@ bearer = HTTPBearer(
     description="An API key from `injtrack keys create --role R --name N`, sent as "
     "`Authorization: Bearer <key>`.",
 )
-
-
-class Unauthenticated(ServiceError):
-    """401: no key, or an unknown or revoked one."""
-
-    status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
-
-
-class Forbidden(ServiceError):
-    """403: the key is valid but none of its roles allows this call."""
-
-    status_code = 403
 
 
 @dataclass

@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     runs), ``INJTRACK_VIEW_DB`` (the read model's SQLite file, default beside the store),
     ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``),
     ``INJTRACK_MAX_BODY_BYTES`` (request body limit, 413 above it, default 4 MiB),
-    ``INJTRACK_LOG_LEVEL`` (default ``INFO``)."""
+    ``INJTRACK_LOG_LEVEL`` (default ``INFO``),
+    ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
+    is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
+    :class:`interop.fhir.mapping.PatientIdentityRule`)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -36,6 +39,7 @@ class Settings(BaseSettings):
     write_retries: int = Field(default=20, ge=0, le=1000)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    fhir_member_identifier_system: str | None = None
 
     @property
     def effective_persistence(self) -> Persistence:
