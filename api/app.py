@@ -28,6 +28,7 @@ from api.security import Access
 from api.settings import Settings, postgres_env
 from application.access import Keys
 from application.usecases import Tracker
+from policies import registry
 
 log = logging.getLogger("injtrack.service")
 
@@ -61,6 +62,17 @@ def open_access(settings: Settings, clock: Callable[[], datetime] = utc_now) -> 
     return Access(store, Keys(store, clock))
 
 
+def load_policies(settings: Settings) -> None:
+    """Serve the shipped policy library plus ``INJTRACK_POLICY_DIRS``; a document with errors
+    raises :class:`~policies.loader.PolicyLoadError` (the service refuses to start). Without
+    the setting the sets already served stay (the shipped library by default)."""
+    folders = settings.policy_folders
+    if folders is not None:
+        registry.load(folders)
+    else:
+        registry.sets()
+
+
 def create_app(
     settings: Settings | None = None,
     clock: Callable[[], datetime] = utc_now,
@@ -69,6 +81,7 @@ def create_app(
     """Build the service. One event-store application per process, shared by every request;
     endpoints are plain ``def`` so FastAPI runs them in its thread pool."""
     settings = settings or Settings()
+    load_policies(settings)
     access = open_access(settings, clock)
 
     @asynccontextmanager

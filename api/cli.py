@@ -29,7 +29,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app, open_access
     from api.logs import configure_logging, logging_config
+    from api.policies_cmd import install_sighup_reload
     from api.settings import Settings
+    from policies.loader import PolicyLoadError
 
     overrides = {"db": Path(args.db)} if args.db else {}
     settings = Settings(**overrides)
@@ -47,8 +49,14 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        app = create_app(settings)
+    except PolicyLoadError as exc:
+        print(f"injtrack serve: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    install_sighup_reload()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         log_config=logging_config(settings.log_level),

@@ -6,6 +6,7 @@ into ``os.environ``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -25,7 +26,8 @@ class Settings(BaseSettings):
     ``INJTRACK_LOG_LEVEL`` (default ``INFO``),
     ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
     is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
-    :class:`interop.fhir.mapping.PatientIdentityRule`)."""
+    :class:`interop.fhir.mapping.PatientIdentityRule`), ``INJTRACK_POLICY_DIRS`` (colon-separated
+    folders of ``<set-id>/set.yaml`` policy documents loaded beside the shipped library)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -40,6 +42,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fhir_member_identifier_system: str | None = None
+    policy_dirs: str | None = None
+
+    @property
+    def policy_folders(self) -> list[Path] | None:
+        """The payer's policy folders (``None``: not configured, the sets being served stay)."""
+        if self.policy_dirs is None:
+            return None
+        return [Path(p) for p in self.policy_dirs.split(os.pathsep) if p.strip()]
 
     @property
     def effective_persistence(self) -> Persistence:
