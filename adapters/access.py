@@ -253,30 +253,35 @@ class SQLiteAccessStore(AccessStore):
 
     def __init__(self, path: Path | str) -> None:
         super().__init__()
-        if str(path) == ":memory:":
-            # One private in-memory database: both roles share its only connection.
-            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-            lock = threading.Lock()
-            self._connections = {True: conn, False: conn}
-            self._locks = {True: lock, False: lock}
-        else:
-            if not Path(path).exists():
-                # Readable by its owner only (SQLite gives its -wal and -shm files the same).
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            self._connections = {}
-            self._locks = {True: threading.Lock(), False: threading.Lock()}
-            for write in (True, False):
-                conn = sqlite3.connect(
-                    str(path), timeout=30, check_same_thread=False, isolation_level=None
-                )
-                conn.execute("PRAGMA journal_mode=WAL")
-                self._connections[write] = conn
+        self.path = str(path)
+        self.memory = self.path == ":memory:"
+        self._connections: dict[bool, sqlite3.Connection] = {}
+        lock = threading.Lock()
+        # In memory both roles share the one connection that holds the database.
+        self._locks = {True: lock, False: lock if self.memory else threading.Lock()}
+        if not self.memory and not Path(self.path).exists():
+            # Readable by its owner only (SQLite gives its -wal and -shm files the same).
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.create_tables()
+
+    def _connection(self, write: bool) -> sqlite3.Connection:
+        """Opened on first use, so a closed store (an app shut down and started again, as
+        test clients do) opens again."""
+        key = write and not self.memory
+        conn = self._connections.get(key)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=30, check_same_thread=False, isolation_level=None
+            )
+            if not self.memory:
+                conn.execute("PRAGMA journal_mode=WAL")
+            self._connections[key] = conn
+        return conn
 
     @contextmanager
     def _cursor(self, write: bool) -> Iterator[sqlite3.Cursor]:
         with self._locks[write]:
-            conn = self._connections[write]
+            conn = self._connection(write)
             cur = conn.cursor()
             if write:
                 cur.execute("BEGIN IMMEDIATE")
@@ -309,8 +314,13 @@ class SQLiteAccessStore(AccessStore):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
     def close(self) -> None:
-        for conn in set(self._connections.values()):
-            conn.close()
+        if self.memory:
+            return  # the connection is the database
+        for write in (True, False):
+            with self._locks[write]:
+                conn = self._connections.pop(write, None)
+                if conn is not None:
+                    conn.close()
 
 
 class PostgresAccessStore(AccessStore):
@@ -320,20 +330,25 @@ class PostgresAccessStore(AccessStore):
 
     def __init__(self, conninfo: dict[str, str], schema: str | None = None) -> None:
         super().__init__(schema or "public")
-        from psycopg_pool import ConnectionPool
-
-        self._pool = ConnectionPool(
-            kwargs={**conninfo, "connect_timeout": 10},  # type: ignore[arg-type]
-            min_size=1,
-            max_size=4,
-            open=True,
-            name="injtrack-access",
-        )
+        self.conninfo = {**conninfo, "connect_timeout": 10}
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
         self.create_tables()
+
+    def _open_pool(self) -> Any:
+        with self._pool_lock:
+            if self._pool is None:
+                from psycopg_pool import ConnectionPool
+
+                self._pool = ConnectionPool(
+                    kwargs=self.conninfo, min_size=1, max_size=8, open=True, name="injtrack-access"
+                )
+            return self._pool
 
     @contextmanager
     def _cursor(self, write: bool) -> Iterator[Any]:
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        pool = self._pool or self._open_pool()
+        with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
 
     def _ddl(self) -> list[str]:
@@ -355,4 +370,7 @@ class PostgresAccessStore(AccessStore):
         return value.astimezone(UTC)
 
     def close(self) -> None:
-        self._pool.close()
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
