@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from api.lines import parse_line
+from api.schemas.eligibility import decision_json
 from api.settings import Settings
 from application.bulk_import import (
     Checkpoint,
@@ -76,7 +77,10 @@ def import_jsonl(
 
     if not progress:
         importer = Importer(
-            TrackerTarget(tracker), parse_line, batch_size=batch_size, on_reject=on_reject
+            TrackerTarget(tracker, decision_json),
+            parse_line,
+            batch_size=batch_size,
+            on_reject=on_reject,
         )
         return importer.run(path, checkpoint)
     from tqdm import tqdm
@@ -92,7 +96,7 @@ def import_jsonl(
             bar.reset(total=total)
 
         importer = Importer(
-            TrackerTarget(tracker),
+            TrackerTarget(tracker, decision_json),
             parse_line,
             batch_size=batch_size,
             on_reject=on_reject,

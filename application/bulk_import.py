@@ -519,15 +519,16 @@ def spool(source: IO[bytes], directory: str | None = None) -> Path:
 class TrackerTarget:
     """An import's :class:`Target` over the tracker's use cases."""
 
-    def __init__(self, tracker: Any) -> None:
+    def __init__(self, tracker: Any, present: Callable[[Any], dict[str, Any]]) -> None:
         self.tracker = tracker
+        self.present = present  # the entry point's JSON form of a decision
 
     def record(self, commands: Sequence[EventCommand]) -> Sequence[Any]:
         results: Sequence[Any] = self.tracker.record(commands)
         return results
 
     def authorize_many(self, commands: Sequence[Authorize]) -> list[dict[str, Any]]:
-        responses: list[dict[str, Any]] = self.tracker.authorize_many(commands)
+        responses: list[dict[str, Any]] = self.tracker.authorize_many(commands, self.present)
         return responses
 
     def authorization_recorded(self, patient_id: str, authorization_id: str) -> bool:

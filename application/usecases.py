@@ -89,13 +89,18 @@ class Tracker:
         :meth:`~adapters.eventstore.InjectionLedger.record_batch`)."""
         return self.ledger.record_batch(commands)
 
-    def authorize(self, command: Authorize) -> dict[str, Any]:
+    def authorize(
+        self, command: Authorize, present: Callable[[Decision], dict[str, Any]]
+    ) -> dict[str, Any]:
         """Decide and record. Resending an ``authorization_id`` already recorded for the
         patient returns the recorded decision unchanged, without deciding again. Returns the
-        decision as answered (with ``authorization_id``)."""
-        return self.authorize_many([command])[0]
+        decision as answered (with ``authorization_id``); ``present`` is the entry point's
+        JSON form of a decision, recorded as the answer."""
+        return self.authorize_many([command], present)[0]
 
-    def authorize_many(self, commands: Sequence[Authorize]) -> list[dict[str, Any]]:
+    def authorize_many(
+        self, commands: Sequence[Authorize], present: Callable[[Decision], dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         """:meth:`authorize` for several requests, recorded in one transaction. Each is
         decided on the history stored before the call (recorded authorizations never change
         a decision); an id already recorded, or repeated in ``commands``, answers with the
@@ -111,7 +116,8 @@ class Tracker:
                 continue
             first[key] = position
             decision = self.decide(command)
-            response = decision.as_json() | {"authorization_id": command.authorization_id}
+            answer = present(decision)
+            response = answer | {"authorization_id": command.authorization_id}
             proc = command.procedure
             requested = {
                 "authorization_id": command.authorization_id,
@@ -124,7 +130,7 @@ class Tracker:
             decided = {
                 "authorization_id": command.authorization_id,
                 "decision": decision.decision,
-                "policy": decision.policy_json(),
+                "policy": answer["policy"],
                 "reasons": response["reasons"],
                 "next_eligible_date": decision.next_eligible_date,
                 "response": response,

@@ -13,6 +13,7 @@ import pytest
 
 from adapters.eventstore import InjectionLedger
 from api.lines import parse_line
+from api.schemas.eligibility import decision_json
 from application.bulk_import import Importer, ImportSummary, Rejection, TrackerTarget
 from application.population import PopulationConfig, Truth, generate
 from application.usecases import Tracker
@@ -51,7 +52,10 @@ def run_import(ledger: InjectionLedger, clock: FakeClock) -> Run:
         rejected: list[Rejection] = []
         tracker = Tracker(target or ledger, clock)
         importer = Importer(
-            TrackerTarget(tracker), parse_line, batch_size=batch_size, on_reject=rejected.append
+            TrackerTarget(tracker, decision_json),
+            parse_line,
+            batch_size=batch_size,
+            on_reject=rejected.append,
         )
         return importer.run(path), rejected
 
