@@ -11,7 +11,7 @@ from api.demo_cmd import add_demo_parser
 from api.import_cmd import add_import_parser
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
-from api.report_cmd import add_report_parser
+from api.report_cmd import add_audit_parser, add_report_parser
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_parser(sub)
     add_import_parser(sub)
     add_report_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 
