@@ -16,6 +16,7 @@ from api.edge import EdgeMiddleware
 from api.errors import document_errors, install_error_handlers
 from api.routers import (
     access_log,
+    audit,
     authorizations,
     eligibility,
     events,
@@ -124,6 +125,7 @@ def create_app(
     app.include_router(policies.router)
     app.include_router(state_router.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
     app.include_router(access_log.router)
     document_errors(app)
     return app

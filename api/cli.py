@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.demo_cmd import add_demo_parser
+from api.import_cmd import add_import_parser
 from api.keys_cmd import add_keys_parser
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
-from api.report_cmd import add_report_parser
+from api.report_cmd import add_audit_parser, add_report_parser
 
 
 def is_loopback_host(host: str) -> bool:
@@ -77,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_projections_parser(sub)
     add_policies_parser(sub)
     add_demo_parser(sub)
+    add_import_parser(sub)
     add_report_parser(sub)
+    add_audit_parser(sub)
     add_keys_parser(sub)
     return parser
 

@@ -9,6 +9,7 @@ writes the same shapes into the OpenAPI document, per operation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -162,14 +163,22 @@ def _validation_message(err: dict[str, Any]) -> str:
     return str(err.get("msg", "invalid"))
 
 
-def _validation_error(err: dict[str, Any]) -> FieldError:
-    loc = tuple(err.get("loc", ()))
+def _validation_error(err: Mapping[str, Any], prefix: tuple[Any, ...] = ()) -> FieldError:
+    loc = (*prefix, *tuple(err.get("loc", ())))
     if err.get("type") == "json_invalid":
         # FastAPI puts the character offset where a field name belongs.
         where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
         reason = (err.get("ctx") or {}).get("error", "invalid JSON")
         return FieldError(field="body", message=f"malformed JSON{where}: {reason}")
-    return _loc_to_error(loc, _validation_message(err))
+    return _loc_to_error(loc, _validation_message(dict(err)))
+
+
+def validation_errors(
+    errors: Iterable[Mapping[str, Any]], prefix: tuple[Any, ...] = ()
+) -> list[FieldError]:
+    """Pydantic validation errors as the API reports them (``prefix`` is prepended to each
+    location, e.g. ``("body",)``); the JSONL import reports bad lines with the same."""
+    return [_validation_error(err, prefix) for err in errors]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -196,7 +205,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        invalid = InvalidInput([_validation_error(err) for err in exc.errors()])
+        invalid = InvalidInput(validation_errors(exc.errors()))
         return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(StarletteHTTPException)

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from api.deps import TrackerDep
 from api.errors import error_responses
-from api.schemas.eligibility import AuthorizationIn, AuthorizationOut
+from api.schemas.eligibility import AuthorizationIn, AuthorizationOut, decision_json
 from api.security import allow
 from application.access import Role
 
@@ -18,4 +18,4 @@ router = APIRouter(prefix="/v1", tags=["authorizations"], dependencies=[allow(Ro
 def post_authorization(body: AuthorizationIn, tracker: TrackerDep) -> AuthorizationOut:
     """Decide and record. Resending an ``authorization_id`` already recorded for the patient
     returns the recorded decision unchanged, without deciding again."""
-    return AuthorizationOut.model_validate(tracker.authorize(body.to_command()))
+    return AuthorizationOut.model_validate(tracker.authorize(body.to_command(), decision_json))
