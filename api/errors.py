@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -76,6 +77,20 @@ class WriteContention(ServiceError):
     status_code = 503
 
 
+class StoreUnavailable(ServiceError):
+    """503: the database failed under the request (connection dropped, server restarting,
+    lock wait timed out). Retrying is safe: event and authorization ids make resends
+    idempotent, so a write that did reach the store answers ``duplicate`` the second time."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database is temporarily unavailable; retry the request "
+            "(resending the same events or authorization is safe)"
+        )
+
+
 class NotFound(ServiceError):
     status_code = 404
 
@@ -129,8 +144,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if isinstance(exc, WriteContention) else None
+        headers = {"Retry-After": "1"} if exc.status_code == 503 else None
         return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=headers)
+
+    async def _store_unavailable(request: Request, _: Exception) -> JSONResponse:
+        # Transient database failures only; programming and data errors stay 500s.
+        return await _service_error(request, StoreUnavailable())
+
+    app.add_exception_handler(OperationalError, _store_unavailable)
+    app.add_exception_handler(InterfaceError, _store_unavailable)
 
     @app.exception_handler(PolicyLookupError)
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:

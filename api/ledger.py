@@ -336,8 +336,24 @@ class InjectionLedger(Application[UUID]):
     ) -> bool:
         authorization_id = requested["authorization_id"]
         ledger = self._ledger(patient_id)
-        if ledger is not None and self.authorization_key(authorization_id) in ledger.entries:
-            return False
+        if ledger is not None:
+            taken = ledger.entries.get(self.authorization_key(authorization_id))
+            if taken is not None and taken.type == "authorization_requested":
+                return False
+            decision_key = self.authorization_key(authorization_id) + "/decision"
+            if taken is not None or decision_key in ledger.entries:
+                # Stores written before event ids were checked may hold a client event
+                # named "authorization:<id>"; and "<id>/decision" names another
+                # authorization's decision record. Either way the key is not free.
+                raise EventIdConflict(
+                    [
+                        FieldError(
+                            "authorization_id",
+                            f"authorization_id {authorization_id!r} collides with another "
+                            "record of this patient; use another id",
+                        )
+                    ]
+                )
         recorded_at = self.clock()
         ledger = ledger or PatientLedger.open(patient_id, recorded_at)
         stream = self._region(patient_id, region) or PatientRegion.open(
@@ -386,6 +402,8 @@ class InjectionLedger(Application[UUID]):
         key = self.authorization_key(authorization_id)
         if ledger is None or key not in ledger.entries:
             return None
+        if ledger.entries[key].type != "authorization_requested":
+            return None  # a colliding record; recording will answer 409
         region = ledger.entries[key].region
         for event in self.events.get(patient_region_id(patient_id, region)):
             if (

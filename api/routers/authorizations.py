@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from api.ledger import InjectionLedger
+from api.errors import EventIdConflict, FieldError
+from api.ledger import InjectionLedger, fingerprint
 from api.routers.eligibility import decide_request
 from api.schemas.eligibility import AuthorizationIn, AuthorizationOut
 from domain.catalog import classify
@@ -17,14 +18,29 @@ router = APIRouter(prefix="/v1", tags=["authorizations"])
 
 
 def _recorded(ledger: InjectionLedger, body: AuthorizationIn) -> dict[str, Any] | None:
+    """The recorded answer for this ``authorization_id``, if any. The same id resent with
+    different content is a 409, like an event id (nothing is decided or stored)."""
     found = ledger.find_authorization(body.patient_id, body.authorization_id)
-    return dict(found.response) if found is not None else None
+    if found is None:
+        return None
+    if found.fingerprint != fingerprint(body.model_dump(mode="json")):
+        raise EventIdConflict(
+            [
+                FieldError(
+                    "authorization_id",
+                    f"authorization_id {body.authorization_id!r} already names an "
+                    "authorization of this patient with different content",
+                )
+            ]
+        )
+    return dict(found.response)
 
 
 @router.post("/authorizations", response_model=AuthorizationOut)
 def post_authorization(body: AuthorizationIn, request: Request) -> AuthorizationOut:
     """Decide and record. Resending an ``authorization_id`` already recorded for the patient
-    returns the recorded decision unchanged, without deciding again."""
+    with the same content returns the recorded decision unchanged, without deciding again;
+    with different content it is a 409."""
     ledger: InjectionLedger = request.app.state.ledger
     recorded = _recorded(ledger, body)
     if recorded is not None:

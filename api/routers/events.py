@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import AwareDatetime
 
 from api.history import history
+from api.schemas.common import as_of_query
 from api.schemas.events import EventBatchIn, EventBatchOut, EventResult, HistoryItem, HistoryOut
 from domain.catalog import Region
 
@@ -28,9 +29,7 @@ def post_events(batch: EventBatchIn, request: Request) -> EventBatchOut:
 def get_history(
     request: Request,
     patient_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
-    as_of: Annotated[
-        datetime | None, Query(description="Only events recorded at or before this instant")
-    ] = None,
+    as_of: Annotated[AwareDatetime | None, as_of_query()] = None,
     region: Region | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -7,12 +7,14 @@ moment ago is seen), as known at ``as_of`` and for the date ``on``: procedures d
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import AwareDatetime
 
 from api.ledger import REGIONS
+from api.schemas.common import DATE_RANGE_TEXT, EARLIEST_DATE, LATEST_DATE, as_of_query
 from api.schemas.state import (
     EpisodeOut,
     FamilyStateOut,
@@ -116,19 +118,20 @@ def get_state(
     request: Request,
     patient_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
     on: Annotated[
-        date | None, Query(description="The date to compute the state for (default: today, UTC)")
+        date | None,
+        Query(
+            ge=EARLIEST_DATE,
+            le=LATEST_DATE,
+            description="The date to compute the state for (default: today, UTC), "
+            + DATE_RANGE_TEXT,
+        ),
     ] = None,
-    as_of: Annotated[
-        datetime | None,
-        Query(description="Only events recorded at or before this instant (naive means UTC)"),
-    ] = None,
+    as_of: Annotated[AwareDatetime | None, as_of_query()] = None,
 ) -> PatientStateOut:
     """Episodes, positions, 6- and 12-month counts ending on ``on`` and the last procedure's
     relief, per region and family."""
     if on is None:
         on = request.app.state.clock().astimezone(UTC).date()
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=UTC)
     events = request.app.state.ledger.patient_events(patient_id, as_of=as_of)
     state = fold(events, as_of=as_of, patient_id=patient_id)
     regions: list[RegionStateOut] = []
