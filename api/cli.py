@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.demo_cmd import add_demo_parser
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
+from api.report_cmd import add_report_parser
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -33,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     add_projections_parser(sub)
     add_policies_parser(sub)
+    add_demo_parser(sub)
+    add_report_parser(sub)
     return parser
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -11,93 +10,49 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.catalog import CatalogError
+from domain.errors import (
+    EventIdConflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    StoreUnavailable,
+    WriteContention,
+)
 from policies.engine import PolicyLookupError
 
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One reason an input was refused: which event (by index in the batch), which field."""
-
-    field: str
-    message: str
-    index: int | None = None
-    event_id: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"field": self.field, "message": self.message}
-        if self.index is not None:
-            body["index"] = self.index
-        if self.event_id is not None:
-            body["event_id"] = self.event_id
-        return body
+# HTTP status of each error a command can end in (the body shapes are below).
+STATUS: dict[type[ServiceError], int] = {
+    InvalidInput: 422,
+    EventIdConflict: 409,
+    WriteContention: 503,
+    StoreUnavailable: 503,
+    NotFound: 404,
+}
 
 
-class ServiceError(Exception):
-    """Base of errors the API maps to a status code."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": self.message}
+def status_of(exc: ServiceError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
 
 
-class InvalidInput(ServiceError):
-    """422: the request is well-formed JSON but breaks the contract; nothing was stored."""
-
-    status_code = 422
-
-    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
-        super().__init__(message or "; ".join(_describe(e) for e in errors))
-        self.errors = errors
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
+def field_error_json(error: FieldError) -> dict[str, Any]:
+    body: dict[str, Any] = {"field": error.field, "message": error.message}
+    if error.index is not None:
+        body["index"] = error.index
+    if error.event_id is not None:
+        body["event_id"] = error.event_id
+    return body
 
 
-class EventIdConflict(ServiceError):
-    """409: an event id already names an event with different content."""
-
-    status_code = 409
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(_describe(e) for e in errors))
-        self.errors = errors
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
-
-
-class WriteContention(ServiceError):
-    """503: concurrent writers kept conflicting; nothing was stored, retry the request."""
-
-    status_code = 503
-
-
-class StoreUnavailable(ServiceError):
-    """503: the database failed under the request (connection dropped, server restarting,
-    lock wait timed out). Retrying is safe: event and authorization ids make resends
-    idempotent, so a write that did reach the store answers ``duplicate`` the second time."""
-
-    status_code = 503
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the database is temporarily unavailable; retry the request "
-            "(resending the same events or authorization is safe)"
-        )
-
-
-class NotFound(ServiceError):
-    status_code = 404
-
-
-def _describe(error: FieldError) -> str:
-    where = f"events[{error.index}]." if error.index is not None else ""
-    return f"{where}{error.field}: {error.message}"
+def error_body(exc: ServiceError) -> dict[str, Any]:
+    """The JSON body of an error: field errors listed under ``detail`` with a summary
+    ``message``; otherwise ``detail`` is the message."""
+    if isinstance(exc, (InvalidInput, EventIdConflict)):
+        return {"detail": [field_error_json(e) for e in exc.errors], "message": exc.message}
+    return {"detail": exc.message}
 
 
 def _loc_to_error(loc: tuple[Any, ...], message: str) -> FieldError:
@@ -144,11 +99,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if exc.status_code == 503 else None
-        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=headers)
+        status = status_of(exc)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
 
     async def _store_unavailable(request: Request, _: Exception) -> JSONResponse:
-        # Transient database failures only; programming and data errors stay 500s.
+        # Transient database failures only (the library's own retries spent); programming
+        # and data errors stay 500s.
         return await _service_error(request, StoreUnavailable())
 
     app.add_exception_handler(OperationalError, _store_unavailable)
@@ -158,14 +115,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:
         # An unknown policy set, or a code the set has no guideline for.
         invalid = InvalidInput([FieldError(exc.field, exc.message)])
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(CatalogError)
     async def _catalog(_: Request, exc: CatalogError) -> JSONResponse:
         # A proposed procedure's codes break the catalog (decision requests only; batch
         # ingestion reports catalog errors per event itself).
         invalid = InvalidInput([FieldError(f"procedure.{exc.field}", exc.message)])
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -174,4 +131,4 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         invalid = InvalidInput(errors)
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.catalog import Region
+from domain.commands import ProcedureSpec
+from domain.events import BilledCode
 from domain.vocabulary import Agent, Approach, Indication, Intent, Laterality
 
 # The plausible range of clinical dates (and of ``as_of`` instants), inclusive. Anything
@@ -71,6 +73,7 @@ def as_of_query() -> Any:
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
 FreeText = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_CONTROL)]
 PatientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+PatientIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 EventId = Annotated[
     str,
     Field(
@@ -111,3 +114,17 @@ class ProcedureFields(StrictModel):
     indication: Indication | None = None
     approach: Approach | None = None
     device_type: Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)] | None = None
+
+    def to_spec(self) -> ProcedureSpec:
+        return ProcedureSpec(
+            date_of_service=self.date_of_service,
+            region=self.region,
+            codes=tuple(BilledCode(c.cpt, c.units) for c in self.codes),
+            laterality=self.laterality,
+            levels=tuple(self.levels),
+            intent=self.intent,
+            agent=self.agent,
+            indication=self.indication,
+            approach=self.approach,
+            device_type=self.device_type,
+        )
