@@ -6,6 +6,8 @@ anything else has no guideline in this set (a 422).
 
 from __future__ import annotations
 
+from datetime import date
+
 from policies.citations import BCBS_STEM_CELLS
 from policies.engine import Guideline, GuidelineVersion, Rule
 
@@ -14,7 +16,9 @@ STEM_CELL_THERAPY = Guideline(
     title="Blue Cross medical policy 254: Orthopedic Applications of Stem Cell Therapy",
     source=BCBS_STEM_CELLS,
     families=frozenset({"investigational"}),
-    versions=(GuidelineVersion("254", None, {}, "medical policy 254"),),
+    versions=(
+        GuidelineVersion("254", date(2010, 12, 1), {}, "medical policy 254, effective 12/01/2010"),
+    ),
     rules=(
         Rule(
             "bcbs.stem_cell.investigational",

@@ -670,6 +670,306 @@ CITATIONS: dict[str, Citation] = {
         BCBS_STEM_CELLS,
         f"{_BCBS} — CPT Codes / HCPCS Codes / ICD Codes",
     ),
+    # ---- criteria the guidelines state beyond intervals, caps and relief (issue 9) --------
+    # Initial criteria, one sentence each (the same lines stand under each guideline's
+    # indications; quoted from the first guideline that uses the rule).
+    "nia.common.initial_pain": _nia(
+        "Pain causing functional disability or average pain level of ≥ 6 on a scale of 0 to 10",
+        f"{_ESI} — Indications for Epidural Spine Injections or Selective Nerve Blocks",
+    ),
+    "nia.common.initial_conservative_therapy": _nia(
+        "Failure to respond to non-operative conservative therapy* targeting the requested "
+        "spinal region for a minimum of 6 weeks in the last 6 months unless the medical reason "
+        "this treatment cannot be done is clearly documented",
+        f"{_ESI} — Indications for Epidural Spine Injections or Selective Nerve Blocks",
+    ),
+    "nia.common.initial_duration": _nia(
+        "Duration of pain of at least **3 months**",
+        f"{_FACET} — Indications for Facet Joint Injections or Medial Branch Nerve Blocks",
+    ),
+    "nia.esi.acute_pain_criteria": _nia(
+        "Duration of pain < 3 months",
+        f"{_ESI} — Indications for Epidural Spine Injections or Selective Nerve Blocks",
+    ),
+    "nia.esi.diagnostic_transforaminal_only": _nia(
+        "For a diagnostic transforaminal injection to identify the pain generator for surgical "
+        "planning ALL of the following must be met",
+        f"{_ESI} — Indications for Epidural Spine Injections or Selective Nerve Blocks",
+    ),
+    "nia.esi.diagnostic_surgical_plan": _nia(
+        "Documentation of a pre-operative evaluation and plan for surgery",
+        f"{_ESI} — Indications for Epidural Spine Injections or Selective Nerve Blocks",
+    ),
+    "nia.esi.diagnostic_max": _nia(
+        "Removed 'Therapeutic' from Section Title (since up to 3 diagnostic injections are "
+        "allowed by GL)",
+        f"{_ESI} — Policy History — May 2022",
+    ),
+    "nia.esi.exclusion_post_operative": _nia("Post-operative pain control", f"{_ESI} — Exclusions"),
+    "nia.esi.exclusion_surgical_anesthesia": _nia(
+        "Caudal or spinal anesthesia for surgery", f"{_ESI} — Exclusions"
+    ),
+    "nia.history.esi_exclusion_anesthesia": _nia(
+        "Added caudal or spinal anesthesia for surgery", f"{_ESI} — Policy History — May 2022"
+    ),
+    "nia.esi.contraindications": _nia(
+        "Active systemic or spinal infection - Skin infection at the site of needle puncture - "
+        "Severe spinal stenosis resulting in intraspinal obstruction",
+        f"{_ESI} — Contraindications for Epidural Injections",
+    ),
+    "nia.facet.exclusion_atlantoaxial": _nia(
+        "Atlantoaxial joint injections (C1-2)", f"{_FACET} — Exclusions"
+    ),
+    "nia.facet.exclusion_sacral_lateral_branch": _nia(
+        "Sacral lateral branch blocks (S1, S2, S3)", f"{_FACET} — Exclusions"
+    ),
+    # The May 2022 entry added the exclusions section with lateral branch blocks in it; the
+    # May 2023 entry named the sacral ones (S1-S3) and added C1-2 and hardware injections.
+    "nia.history.facet_exclusions_2022": _nia(
+        "Added an Exclusions section, including lateral branch blocks and occipital nerve blocks",
+        f"{_FACET} — Policy History — May 2022",
+    ),
+    "nia.history.facet_exclusions_2023": _nia(
+        "Added to exclusions", f"{_FACET} — Policy History — May 2023"
+    ),
+    "nia.facet.contraindications": _nia(
+        "Active systemic or spinal infection - Skin infection at the site of needle puncture - "
+        "Inability to obtain percutaneous access to the target facet joint",
+        f"{_FACET} — Contraindications for Facet Joint Injections",
+    ),
+    # Before May 2022 only fluoroscopic or CT guidance qualified: the ultrasound-guided codes
+    # (0213T, 0216T) were not among the procedures the guideline allowed.
+    "nia.facet.fluoroscopic_or_ct_before_2022": _nia(
+        "Add US guidance for procedure as option (in addition to fluoroscopic or CT guidance)",
+        f"{_FACET} — Policy History — May 2022",
+    ),
+    "nia.rfa.exclusion_sacral": _nia(
+        "Radiofrequency denervation of the sacroiliac joint and/or sacral lateral branches "
+        "(S1, S2, S3)",
+        f"{_RFA} — Exclusions",
+    ),
+    "nia.history.rfa_exclusions": _nia(
+        "Added Exclusions section, including Denervation of any nerves other than medial branch "
+        "nerves (i.e., sacroiliac joint denervation, sacral lateral branch denervation, etc.)",
+        f"{_RFA} — Policy History — May 2022",
+    ),
+    "nia.rfa.contraindications": _nia(
+        "Active systemic or spinal infection - Skin infection at the site of needle puncture",
+        f"{_RFA} — Contraindications for Facet Joint Denervation",
+    ),
+    "nia.sij.contraindications": _nia(
+        "Active systemic or spinal infection - Skin infection at the site of needle puncture",
+        f"{_SIJ} — Contraindications for Sacroiliac Joint Injections",
+    ),
+    "nia.sympathetic.ptsd_stellate_only": _nia(
+        "Stellate ganglion block can be performed for treatment of PTSD",
+        f"{_SYMP} — Indications for Sympathetic Nerve Block — For the Treatment of PTSD",
+    ),
+    "nia.sympathetic.acute_pain_criteria": _nia(
+        "Duration of pain < 3 months",
+        f"{_SYMP} — Indications for Sympathetic Nerve Block — For the Treatment of Acute Pain",
+    ),
+    "nia.sympathetic.chronic_pain_duration": _nia(
+        "Duration of pain ≥ 3 months",
+        f"{_SYMP} — Indications for Sympathetic Nerve Block — For the Treatment of Chronic Pain",
+    ),
+    "nia.sympathetic.chronic_one_extremity": _nia(
+        "Pain in one upper extremity with or without associated pain on the same side in the "
+        "upper trunk, head, or neck",
+        f"{_SYMP} — Indications for Sympathetic Nerve Block — For the Treatment of Chronic Pain",
+    ),
+    "nia.sympathetic.contraindications": _nia(
+        "Active systemic or spinal infection - Skin infection at the site of needle puncture",
+        f"{_SYMP} — Contraindications for Sympathetic Nerve Blocks",
+    ),
+    "nia.history.contraindications_added": _nia(
+        "Added Contraindications section", f"{_SYMP} — Policy History — May 2022"
+    ),
+    "nia.scs.trial_requirements": _nia(
+        "Failure to respond to non-operative conservative therapy* for a minimum of 6 months "
+        "unless the medical reason this treatment cannot be done is clearly documented",
+        f"{_SCS} — Indications for Spinal Cord Stimulation (SCS)",
+    ),
+    "nia.scs.psychological_assessment": _nia(
+        "A completed psychological assessment that documents the following",
+        f"{_SCS} — Indications for Spinal Cord Stimulation (SCS)",
+    ),
+    "nia.scs.contraindications": _nia(
+        "Active systemic or spinal infection - Body habitus that is insufficient to support the "
+        "weight and bulk of the device",
+        f"{_SCS} — Contraindications for Spinal Cord Stimulation",
+    ),
+    "nia.intrathecal_trial.pain_criteria": _nia(
+        "Failure to respond to non-operative conservative therapy* targeting the requested "
+        "spinal region for a minimum of 12 weeks unless the medical reason this treatment cannot "
+        "be done is clearly documented",
+        f"{_ESI_TRIALS} — Intraspinal Drug Trials for Chronic Intractable Pain or Spasticity",
+    ),
+    "nia.intrathecal_trial.spasticity_criteria": _nia(
+        "Failure to respond to a minimum of 12 weeks of standard therapies",
+        f"{_ESI_TRIALS} — Intraspinal Drug Trials for Chronic Intractable Pain or Spasticity",
+    ),
+    "nia.intrathecal_trial.contraindications": _nia(
+        "Active systemic or spinal infection - Skin infection at the site of needle puncture - "
+        "Severe spinal stenosis resulting in intraspinal obstruction - Body habitus that is "
+        "insufficient to support the weight and bulk of the device",
+        f"{_ESI_TRIALS} — Contraindications",
+    ),
+    "nia.pump.spasticity_trial": _nia(
+        "Documentation of a successful trial of intraspinal (intrathecal or epidural) "
+        "antispasmodic medication administered as a bolus or by continuous infusion providing "
+        "at least 50% spasm relief with tolerable side effects",
+        f"{_PUMP} — Indications for Implantable Infusion Pump Insertion",
+    ),
+    "nia.pump.implant_requirements": _nia(
+        "Documentation of a completed psychological assessment prior to permanent pump insertion",
+        f"{_PUMP} — Indications for Implantable Infusion Pump Insertion",
+    ),
+    "nia.pump.pain_level": _nia(
+        "Added OR persistent pain levels 6 or greater on a 10-point scale despite treatment",
+        f"{_PUMP} — Policy History — May 2022",
+    ),
+    "nia.pump.opioid_medication": _nia(
+        "At least 12 weeks of oral or transdermal opiate pain medications",
+        f"{_PUMP} — Indications for Implantable Infusion Pump Insertion",
+    ),
+    "nia.history.pump_opioid_medication": _nia(
+        "Added requirement of minimum of 12 weeks of oral or transdermal opiate pain medications",
+        f"{_PUMP} — Policy History — May 2022",
+    ),
+    "nia.pump.life_expectancy": _nia(
+        "Removed language 'A life expectancy of at least 3 months'",
+        f"{_PUMP} — Policy History — May 2023",
+    ),
+    "nia.pump.other_indications": _nia(
+        "There are no other medical indications for other intrathecal treatments except chronic "
+        "pain and intractable spasticity.",
+        f"{_PUMP} — Contraindications for Implanted Infusion Pump — Note",
+    ),
+    "nia.pump.contraindications": _nia(
+        "Active systemic or spinal infection - Body habitus that is insufficient to support the "
+        "weight and bulk of the device",
+        f"{_PUMP} — Contraindications for Implanted Infusion Pump",
+    ),
+    "wa.esi.imaging_guidance": _nia(
+        "With fluoroscopic guidance or CT guidance",
+        f"{_ESI} — {_WA} — HCA Technology Assessment 20160318B Spinal Injections",
+    ),
+    "wa.esi.radicular_pain": _nia(
+        "For treatment of radicular pain",
+        f"{_ESI} — {_WA} — HCA Technology Assessment 20160318B Spinal Injections",
+    ),
+    "wa.esi.conservative_therapy_failed": _nia(
+        "After failure of conservative therapy",
+        f"{_ESI} — {_WA} — HCA Technology Assessment 20160318B Spinal Injections",
+    ),
+    "wa.sij.conservative_therapy_failed": _nia(
+        "After failure of conservative therapy; and",
+        f"{_SIJ} — {_WA} — HCA Technology Assessment 20160318B Spinal Injections",
+    ),
+    "wa.rfa.age": _nia(
+        "Patient(s) must be over 17 years of age", f"{_RFA} — {_WA} — Lumbar Facet Neurotomy"
+    ),
+    "wa.rfa.pain_duration": _nia(
+        "Has at least six months of continuous low back pain referable to the facet joint",
+        f"{_RFA} — {_WA} — Lumbar Facet Neurotomy",
+    ),
+    "wa.rfa.non_radicular": _nia(
+        "The pain is non-radicular pain", f"{_RFA} — {_WA} — Lumbar Facet Neurotomy"
+    ),
+    "wa.rfa.conservative_therapy_failed": _nia(
+        "Condition is unresponsive to other therapies including conservative care",
+        f"{_RFA} — {_WA} — Lumbar Facet Neurotomy",
+    ),
+    "wa.rfa.headache_not_covered": _nia(
+        "Facet Neurotomy for headache is **not covered**.",
+        f"{_RFA} — {_WA} — Non-Covered Indicators",
+    ),
+    "cohere.esi.interlaminar_per_session": Citation(
+        "One interlaminar injection is recommended at a time.",
+        COHERE_NECK,
+        f"{_NECK_ESI} — General Guidelines",
+    ),
+    "cohere.esi.transforaminal_per_session": Citation(
+        "Up to two transforaminal injections may be appropriate at a time bilaterally (at the "
+        "same nerve level) or unilaterally at adjacent levels.",
+        COHERE_NECK,
+        f"{_NECK_ESI} — General Guidelines",
+    ),
+    "cohere.esi.image_guidance": Citation(
+        "Perform epidural steroid injections with radiographic image guidance.",
+        COHERE_NECK,
+        f"{_NECK_ESI} — General Guidelines",
+    ),
+    "cohere.esi.indications": Citation(
+        "The patient is outside the acute period (greater than 4 weeks).",
+        COHERE_NECK,
+        f"{_NECK_ESI} — Indications",
+    ),
+    "cohere.esi.non_indications": Citation(
+        "Hypersensitivity (or allergy) to steroids.",
+        COHERE_NECK,
+        f"{_NECK_ESI} — Non-Indications",
+    ),
+    "cohere.facet.indications": Citation(
+        "The patient had advanced imaging that revealed either facet arthritis or "
+        "cervical/thoracic spondylosis (arthritis) at the level requested.",
+        COHERE_NECK,
+        f"{_NECK_FACET} — Indications",
+    ),
+    "cohere.facet.non_indications": Citation(
+        "Coagulopathy or recent use of blood-thinning agents",
+        COHERE_NECK,
+        f"{_NECK_FACET} — Non-Indications",
+    ),
+    "cohere.rfa.indications": Citation(
+        "The patient failed to show significant improvement in pain or disability level due to "
+        "symptoms, despite receiving more than 6 weeks of conservative management",
+        COHERE_NECK,
+        f"{_NECK_RFA} — Indications",
+    ),
+    "cohere.rfa.non_indications": Citation(
+        "The patient is allergic to local anesthetic.",
+        COHERE_NECK,
+        f"{_NECK_RFA} — Non-Indications",
+    ),
+    "cohere.cyst.indications": Citation(
+        "Advanced diagnostic imaging confirms compression or displacement of the nerve root.",
+        COHERE_NECK,
+        f"{_NECK_CYST} — Indications",
+    ),
+    "cohere.cyst.non_indications": Citation(
+        "The patient is allergic to local anesthetic.",
+        COHERE_NECK,
+        f"{_NECK_CYST} — Non-Indications",
+    ),
+    "cohere_ma.pump.tolerance": Citation(
+        "minimal side effects, and patient tolerance",
+        COHERE_MA_PUMPS,
+        f"{_MA_INDICATIONS} — Chronic, Non-Malignant Pain",
+    ),
+    "cohere_ma.cancer_pain.criteria": Citation(
+        "Documented life expectancy of three months or more",
+        COHERE_MA_PUMPS,
+        f"{_MA_INDICATIONS} — Malignant Cancer-Related Pain",
+    ),
+    "cohere_ma.non_malignant.criteria": Citation(
+        "Failure of conservative management (e.g., rest, analgesics, physical therapy, oral or "
+        "injectable corticosteroids) must be documented.",
+        COHERE_MA_PUMPS,
+        f"{_MA_INDICATIONS} — Chronic, Non-Malignant Pain",
+    ),
+    "cohere_ma.spasticity.criteria": Citation(
+        "There must be at least a 6-week trial",
+        COHERE_MA_PUMPS,
+        f"{_MA_INDICATIONS} — Painful Spasticity",
+    ),
+    "cohere_ma.pump.contraindications": Citation(
+        "With other implanted programmable devices since crosstalk between devices may "
+        "inadvertently change the prescription",
+        COHERE_MA_PUMPS,
+        f"{_MA_PUMPS} — Medical Necessity Criteria — Non-Indications",
+    ),
 }
 
 

@@ -25,6 +25,8 @@ from datetime import date
 
 from policies.citations import COHERE_NECK, COHERE_TISSUE
 from policies.engine import Guideline, GuidelineVersion, Rule, When
+from policies.kinds import FactTest
+from policies.kinds_criteria import stated_criteria
 from projections.calendar import days, months
 
 ESI_CODES = frozenset({"62320", "62321", "64479"})
@@ -32,6 +34,36 @@ FACET_CODES = frozenset({"64490", "0213T"})
 RFA_CODES = frozenset({"64633"})
 CYST_CODES = frozenset({"64999"})
 TISSUE_CODES = frozenset({"0627T", "0628T", "0629T", "0630T"})
+
+IMAGING = FactTest("imaging_confirms_target", "==", True, "advanced imaging shows what is treated")
+EXCEPTION = FactTest(
+    "conservative_therapy_exception",
+    "==",
+    True,
+    "conservative care cannot be completed (a documented medical reason)",
+)
+
+
+def _conservative(weeks: int) -> FactTest:
+    return FactTest(
+        "conservative_therapy_weeks", ">", weeks, f"more than {weeks} weeks of conservative care"
+    )
+
+
+def _indications(rule_id: str, description: str, items: tuple, when: When) -> Rule:
+    """The service's indications (the care path asks no attestation: see stated_criteria)."""
+    return stated_criteria(rule_id, description, items, when, label="indications")
+
+
+def _non_indications(rule_id: str, facts: frozenset[str], when: When) -> Rule:
+    return Rule(
+        rule_id,
+        "exclusion",
+        "Non-indications: any of them attested excludes the service.",
+        {"message": "a non-indication of the care path", "facts": facts},
+        when=when,
+    )
+
 
 _ESI = When(cpt_in=ESI_CODES)
 _FACET = When(cpt_in=FACET_CODES)
@@ -47,6 +79,67 @@ NECK_PAIN = Guideline(
     versions=(GuidelineVersion("V3.0", date(2023, 1, 13), {}, "published 2023-01-13"),),
     rules=(
         # ---- epidural steroid injections
+        _indications(
+            "cohere.esi.indications",
+            "Outside the acute period (more than 4 weeks), more than 6 weeks of conservative "
+            "care (or unable to complete it), imaging showing nerve impingement.",
+            (
+                (FactTest("pain_duration_weeks", ">", 4, "outside the acute period (4 weeks)"),),
+                (_conservative(6), EXCEPTION),
+                (IMAGING,),
+            ),
+            _ESI,
+        ),
+        _non_indications(
+            "cohere.esi.non_indications",
+            frozenset(
+                {
+                    "steroid_hypersensitivity",
+                    "active_infection",
+                    "needle_site_infection",
+                    "coagulopathy_or_anticoagulation",
+                    "uncontrolled_diabetes",
+                }
+            ),
+            _ESI,
+        ),
+        Rule(
+            "cohere.esi.image_guidance",
+            "code_restriction",
+            "Epidural steroid injections are performed with radiographic image guidance: 62320 "
+            "is without it.",
+            {
+                "codes": frozenset({"62321", "64479"}),
+                "label": "epidural steroid injections with radiographic image guidance (62320 "
+                "is without imaging guidance)",
+            },
+            when=_ESI,
+        ),
+        Rule(
+            "cohere.esi.interlaminar_per_session",
+            "session_limit",
+            "One interlaminar injection at a time.",
+            {
+                "codes": frozenset({"62320", "62321"}),
+                "limit": 1,
+                "label": "interlaminar injections",
+            },
+            when=_ESI,
+        ),
+        Rule(
+            "cohere.esi.transforaminal_per_session",
+            "session_limit",
+            "Up to two transforaminal injections at a time: bilaterally at one level or "
+            "unilaterally at two adjacent levels.",
+            {
+                "codes": frozenset({"64479", "64480"}),
+                "limit": 2,
+                "label": "transforaminal injections",
+                "bilateral_doubles": True,
+                "adjacent_levels": True,
+            },
+            when=_ESI,
+        ),
         Rule(
             "cohere.esi.six_month_cap",
             "rolling_cap",
@@ -80,6 +173,20 @@ NECK_PAIN = Guideline(
             time_rule=True,
         ),
         # ---- facet injections / medial branch blocks
+        _indications(
+            "cohere.facet.indications",
+            "More than 12 weeks of conservative management and imaging showing facet arthritis "
+            "or spondylosis at the level.",
+            ((_conservative(12),), (IMAGING,)),
+            _FACET,
+        ),
+        _non_indications(
+            "cohere.facet.non_indications",
+            frozenset(
+                {"active_infection", "needle_site_infection", "coagulopathy_or_anticoagulation"}
+            ),
+            _FACET,
+        ),
         Rule(
             "cohere.facet.second_response",
             "previous_relief",
@@ -104,6 +211,17 @@ NECK_PAIN = Guideline(
             when=_FACET,
         ),
         # ---- radiofrequency ablation
+        _indications(
+            "cohere.rfa.indications",
+            "More than 6 weeks of conservative management.",
+            ((_conservative(6),),),
+            _RFA,
+        ),
+        _non_indications(
+            "cohere.rfa.non_indications",
+            frozenset({"needle_site_infection", "local_anesthetic_allergy"}),
+            _RFA,
+        ),
         Rule(
             "cohere.rfa.diagnostic_blocks",
             "prior_procedure",
@@ -135,6 +253,18 @@ NECK_PAIN = Guideline(
             when=_RFA,
         ),
         # ---- facet cyst aspiration
+        _indications(
+            "cohere.cyst.indications",
+            "A first aspiration needs imaging confirming compression or displacement of the "
+            "nerve root.",
+            ((IMAGING,),),
+            When(cpt_in=CYST_CODES, has_previous=False),
+        ),
+        _non_indications(
+            "cohere.cyst.non_indications",
+            frozenset({"needle_site_infection", "local_anesthetic_allergy"}),
+            _CYST,
+        ),
         Rule(
             "cohere.cyst.first_request",
             "exemption",

@@ -20,6 +20,7 @@ from datetime import date
 from policies.citations import COHERE_MA_PUMPS
 from policies.engine import Guideline, GuidelineVersion, Rule, When
 from policies.kinds import FactTest
+from policies.kinds_criteria import stated_criteria
 from policies.nia_devices import not_limited
 
 PUMP_DEVICES = frozenset({"62360", "62361", "62362"})
@@ -30,6 +31,37 @@ IMPLANT = When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant"}))
 REPLACEMENT = When(
     intent_in=frozenset({"replacement"}), indication_not_in=frozenset({"intrathecal_trial"})
 )
+
+SYSTEMIC_OPIOIDS = FactTest(
+    "systemic_opioids_failed", "==", True, "oral, transdermal or subcutaneous opioids failed"
+)
+
+
+_stated = stated_criteria
+DEVICE_INTENTS = frozenset({"trial", "implant", "replacement"})
+
+
+def _contraindications(when: When, unless: When | None = None) -> Rule:
+    return Rule(
+        "cohere_ma.pump.contraindications",
+        "exclusion",
+        "Contraindications: drug allergy, active infection, insufficient body size, other "
+        "implanted programmable devices.",
+        {
+            "message": "a contraindication the policy lists",
+            "facts": frozenset(
+                {
+                    "drug_allergy",
+                    "active_infection",
+                    "insufficient_body_habitus",
+                    "other_programmable_device",
+                }
+            ),
+        },
+        when=when,
+        unless=unless,
+    )
+
 
 _TRIAL_PARAMS = {"family": "intrathecal_trial", "scope": "patient", "label": "intrathecal trial"}
 
@@ -61,7 +93,7 @@ INTRATHECAL_PUMPS = Guideline(
             "prior_procedure",
             "A permanent pump needs an initial injection or infusion with at least 50% pain "
             "relief.",
-            {**_TRIAL_PARAMS, "threshold": 50},
+            {**_TRIAL_PARAMS, "threshold": 50, "functional_counts": False},
             when=IMPLANT,
             unless=When(indication_in=CANCER),
         ),
@@ -70,7 +102,7 @@ INTRATHECAL_PUMPS = Guideline(
             "prior_procedure",
             "For cancer-related pain a permanent pump needs an initial injection or infusion "
             "with adequate pain relief (any relief, or functional improvement).",
-            {**_TRIAL_PARAMS, "threshold": 0, "strictly_above": True},
+            {**_TRIAL_PARAMS, "threshold": 0, "strictly_above": True, "functional_counts": False},
             when=When(cpt_in=PUMP_DEVICES, intent_in=frozenset({"implant"}), indication_in=CANCER),
         ),
         Rule(
@@ -107,6 +139,66 @@ INTRATHECAL_PUMPS = Guideline(
             },
             when=REPLACEMENT,
         ),
+        _stated(
+            "cohere_ma.pump.tolerance",
+            "A permanent pump needs a trial with minimal side effects that the patient tolerated.",
+            (
+                (
+                    FactTest(
+                        "trial_side_effects_tolerable",
+                        "==",
+                        True,
+                        "minimal side effects and patient tolerance",
+                    ),
+                ),
+            ),
+            IMPLANT,
+        ),
+        _stated(
+            "cohere_ma.cancer_pain.criteria",
+            "Cancer-related pain: a documented life expectancy of three months or more and "
+            "systemic opioids failed or not tolerated.",
+            (
+                (FactTest("life_expectancy_months", ">=", 3, "life expectancy of 3 months"),),
+                (SYSTEMIC_OPIOIDS,),
+            ),
+            When(indication_in=CANCER),
+            unless=REPLACEMENT,
+        ),
+        _stated(
+            "cohere_ma.non_malignant.criteria",
+            "Chronic non-malignant pain: documented failure of conservative management and of "
+            "systemic opioids.",
+            (
+                (
+                    FactTest(
+                        "conservative_therapy_failed", "==", True, "failed conservative management"
+                    ),
+                ),
+                (SYSTEMIC_OPIOIDS,),
+            ),
+            When(indication_in=frozenset({"chronic_pain"})),
+            unless=REPLACEMENT,
+        ),
+        _stated(
+            "cohere_ma.spasticity.criteria",
+            "Painful spasticity: oral antispasmodics failed over at least 6 weeks or produced "
+            "intolerable side effects.",
+            (
+                (
+                    FactTest(
+                        "oral_antispasmodics_failed",
+                        "==",
+                        True,
+                        "oral antispasmodics failed (6-week trial) or were not tolerated",
+                    ),
+                ),
+            ),
+            When(indication_in=frozenset({"spasticity"})),
+            unless=REPLACEMENT,
+        ),
+        _contraindications(When(intent_in=DEVICE_INTENTS)),
+        _contraindications(TRIAL, unless=When(intent_in=DEVICE_INTENTS)),
         *not_limited(
             "cohere_ma.pump.not_limited",
             "Pump procedures other than implanting a pump or reservoir (62360-62362) or "

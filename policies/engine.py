@@ -84,6 +84,11 @@ from projections.state import (
 
 MAX_SEARCH_STEPS = 128
 
+# Stimulator and pump procedures are told apart by their intent, not by their code alone
+# (63650 is a trial or a permanent placement; 62362 an implant or a replacement).
+DEVICE_FAMILIES = frozenset({"scs", "pump"})
+DEVICE_INTENTS = frozenset({"trial", "implant", "replacement", "revision", "removal"})
+
 
 # ----------------------------------------------------------------------------- errors
 
@@ -103,6 +108,31 @@ class UnknownPolicySet(PolicyLookupError):
         super().__init__(
             "policy_set",
             f"unknown policy set {name!r} (known: {', '.join(sorted(known))})",
+        )
+
+
+class NoVersionInForce(PolicyLookupError):
+    """The date of service is before the first version of a guideline that governs the
+    request: no version of it was in force, so nothing can be decided under it."""
+
+    def __init__(self, guideline: str, first: date, on: date) -> None:
+        super().__init__(
+            "procedure.date_of_service",
+            f"no version of {guideline} was in force on {on}: its first version is "
+            f"effective from {first}",
+        )
+
+
+class IntentRequired(PolicyLookupError):
+    """A stimulator or pump placement code (trial, implant, revision, replacement, removal)
+    sent without one of those intents: the code alone does not say which procedure it is."""
+
+    def __init__(self, code: str, family: str, intent: str | None) -> None:
+        given = "no intent" if intent is None else f"intent {intent!r}"
+        super().__init__(
+            "procedure.intent",
+            f"CPT {code} is a {family} placement code sent with {given}: intent must be one "
+            f"of {', '.join(sorted(DEVICE_INTENTS))}",
         )
 
 
@@ -312,6 +342,17 @@ class Guideline:
             and (self.regions is None or region in self.regions)
         )
 
+    def first_effective(self) -> date | None:
+        """The effective date of the first version (None: in force since always)."""
+        starts = [v.effective_from for v in self.versions]
+        return None if None in starts else min(d for d in starts if d is not None)
+
+    def check_in_force(self, on: date) -> None:
+        """Raise :class:`NoVersionInForce` when ``on`` is before the first version."""
+        first = self.first_effective()
+        if first is not None and on < first:
+            raise NoVersionInForce(self.id, first, on)
+
     def version_on(self, on: date) -> GuidelineVersion:
         """The version in force on ``on`` (the latest whose effective date is on or before)."""
         chosen = self.versions[0]
@@ -351,6 +392,8 @@ class PolicySet:
         ]
         if not found:
             raise NoGuideline(self.name, proposed.primary_cpt, proposed.family, proposed.region)
+        for guideline in found:
+            guideline.check_in_force(proposed.date_of_service)
         return found
 
 
@@ -365,7 +408,7 @@ class Proposed:
     region: str
     family: str
     codes: tuple[tuple[str, int], ...]
-    intent: str = "therapeutic"
+    intent: str | None = "therapeutic"  # None: not sent (see ``with_intent``)
     laterality: str | None = None
     levels: tuple[str, ...] = ()
     agent: str | None = None
@@ -382,6 +425,19 @@ class Proposed:
 
     def on(self, day: date) -> Proposed:
         return replace(self, date_of_service=day)
+
+    def with_intent(self, never_limited: bool) -> Proposed:
+        """The procedure with its intent settled (safe by default): a stimulator or pump
+        placement code needs an explicit device intent (an ``intrathecal_trial`` indication
+        makes it a trial); refills and analyses (``never_limited``) need none; anything else
+        without an intent is therapeutic."""
+        intent = self.intent
+        if self.family in DEVICE_FAMILIES and not never_limited:
+            if intent is None and self.indication == "intrathecal_trial":
+                intent = "trial"
+            if intent not in DEVICE_INTENTS:
+                raise IntentRequired(self.primary_cpt, self.family, intent)
+        return replace(self, intent=intent or "therapeutic")
 
 
 Clinical = Mapping[str, Any]
@@ -710,11 +766,23 @@ def _conditions_turn(
     return min(turns) if turns else None
 
 
+def settle(proposed: Proposed) -> Proposed:
+    """The proposed procedure with its intent settled (:meth:`Proposed.with_intent`)."""
+    from domain.catalog import CATALOG
+
+    row = CATALOG.get(proposed.primary_cpt)
+    return proposed.with_intent(bool(row is not None and row.never_limited))
+
+
 def decide(
     policy_set: PolicySet, state: PatientState, proposed: Proposed, clinical: Clinical
 ) -> Decision:
-    """Decide one proposed procedure under a policy set, purely."""
+    """Decide one proposed procedure under a policy set, purely. Raises a
+    :class:`PolicyLookupError` (a 422) when no guideline governs the procedure, when the date
+    of service is before a governing guideline's first version, or when a stimulator or pump
+    placement code comes without its device intent."""
     guidelines = policy_set.guidelines_for(proposed)
+    proposed = settle(proposed)
     facts = {k: v for k, v in clinical.items() if v is not None}
     applied, reasons = evaluate(guidelines, state, proposed, facts)
     decision = verdict_of(reasons)

@@ -434,6 +434,7 @@ def _judge(
         "scope": _p(str, SCOPE_DOC),
         "intent_in": _p(frozenset, "intents the prerequisite may have"),
         "approach_in": _p(frozenset, "approaches it may have (None allowed for absent)"),
+        "agent_in": _p(frozenset, "agents it may have (None allowed for absent)"),
         "same_device_type": _p(bool, "its device_type must equal the proposed one"),
         "measure": _p(str, '"latest" (default) or "earliest" outcome'),
         "min_count": _p(int, "how many qualifying procedures are needed (default 1)"),
@@ -451,11 +452,13 @@ def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     candidates = _prior_of(ctx, params.get("scope", "region"), params["family"])
     intents = params.get("intent_in")
     approaches = params.get("approach_in")
+    agents = params.get("agent_in")
     candidates = [
         q
         for q in candidates
         if (intents is None or q.intent in intents)
         and (approaches is None or q.approach in approaches)
+        and (agents is None or q.agent in agents)
         and (not params.get("same_device_type") or q.device_type == ctx.proposed.device_type)
     ]
     need = int(params.get("min_count", 1))

@@ -23,12 +23,123 @@ INITIAL_CRITERIA = FactTest(
     "initial_criteria_met", "==", True, "the initial injection criteria are met"
 )
 PAIN_AT_LEAST_6 = FactTest("pain_score", ">=", 6, "pain score of at least 6/10")
+FUNCTIONAL_DISABILITY = FactTest(
+    "functional_disability", "==", True, "pain causing functional disability"
+)
 CONSERVATIVE_THERAPY = FactTest(
     "active_conservative_therapy", "==", True, "ongoing active conservative therapy"
 )
+THERAPY_EXCEPTION = FactTest(
+    "conservative_therapy_exception",
+    "==",
+    True,
+    "a documented medical reason conservative therapy cannot be done",
+)
+PAIN_ITEM = (PAIN_AT_LEAST_6, FUNCTIONAL_DISABILITY)
 
+
+def therapy_weeks(weeks: int, what: str = "non-operative conservative therapy") -> FactTest:
+    return FactTest("conservative_therapy_weeks", ">=", weeks, f"at least {weeks} weeks of {what}")
+
+
+def pain_weeks(op: str, weeks: int, label: str) -> FactTest:
+    return FactTest("pain_duration_weeks", op, weeks, label)
+
+
+CONTRA_INFECTIONS = frozenset({"active_infection", "needle_site_infection"})
 NEW_EPISODE = When(new_episode=True)
 REPEAT = When(new_episode=False)
+ACUTE = frozenset({"acute_pain"})
+MAY_2022 = date(2022, 5, 1)
+MAY_2023 = date(2023, 5, 1)
+
+
+def initial_refinements(conservative: bool = True, duration: bool = False) -> tuple[Rule, ...]:
+    """The items of the initial criteria a request may state one by one (pain level or
+    functional disability, conservative therapy, duration): a stated item that misses fails
+    even when ``initial_criteria_met`` is attested; items not stated are covered by it."""
+    rules = [
+        Rule(
+            "nia.common.initial_pain",
+            "criteria",
+            "A new episode needs pain causing functional disability or an average pain level "
+            "of at least 6/10.",
+            {
+                "items": (PAIN_ITEM,),
+                "covered_by": "initial_criteria_met",
+                "label": "initial criteria (pain)",
+            },
+            when=NEW_EPISODE,
+        )
+    ]
+    if conservative:
+        rules.append(
+            Rule(
+                "nia.common.initial_conservative_therapy",
+                "criteria",
+                "A new episode needs at least 6 weeks of failed conservative therapy targeting "
+                "the region (or ongoing therapy after prior injections, or a documented medical "
+                "reason it cannot be done).",
+                {
+                    "items": ((therapy_weeks(6), CONSERVATIVE_THERAPY, THERAPY_EXCEPTION),),
+                    "covered_by": "initial_criteria_met",
+                    "label": "initial criteria (conservative therapy)",
+                },
+                when=NEW_EPISODE,
+                unless=When(indication_in=ACUTE),
+            )
+        )
+    if duration:
+        rules.append(
+            Rule(
+                "nia.common.initial_duration",
+                "criteria",
+                "A new episode needs pain lasting at least 3 months.",
+                {
+                    "items": ((pain_weeks(">=", 13, "pain for at least 3 months (13 weeks)"),),),
+                    "covered_by": "initial_criteria_met",
+                    "label": "initial criteria (duration of pain)",
+                },
+                when=NEW_EPISODE,
+            )
+        )
+    return tuple(rules)
+
+
+def acute_pain_criteria(rule_id: str) -> Rule:
+    """For acute pain: pain for less than 3 months and 2 weeks of failed therapy."""
+    return Rule(
+        rule_id,
+        "criteria",
+        "For acute pain: pain for less than 3 months and at least 2 weeks of failed "
+        "conservative therapy (or a documented reason it cannot be done).",
+        {
+            "items": (
+                (pain_weeks("<", 13, "pain for less than 3 months (13 weeks)"),),
+                (therapy_weeks(2), THERAPY_EXCEPTION),
+            ),
+            "covered_by": "initial_criteria_met",
+            "label": "acute pain criteria",
+        },
+        when=When(new_episode=True, indication_in=ACUTE),
+    )
+
+
+def contraindications(
+    rule_id: str,
+    facts: frozenset[str],
+    when: When | None = None,
+    effective_from: date | None = None,
+) -> Rule:
+    """The guideline's contraindications as attested facts: any attested true excludes."""
+    return Rule(
+        rule_id,
+        "exclusion",
+        "Contraindications: any of them attested excludes the procedure.",
+        {"message": "a contraindication the guideline lists", "facts": facts},
+        when=when or When(),
+        effective_from=effective_from,
+    )
 
 
 def initial_criteria() -> Rule:
@@ -45,10 +156,14 @@ def initial_criteria() -> Rule:
 def repeat_pain_and_therapy(unless: When | None = None) -> Rule:
     return Rule(
         "nia.common.repeat_pain_and_therapy",
-        "facts",
-        "A repeat injection needs average pain of at least 6/10 and ongoing active "
-        "conservative therapy.",
-        {"tests": (PAIN_AT_LEAST_6, CONSERVATIVE_THERAPY)},
+        "criteria",
+        "A repeat injection needs pain causing functional disability or average pain of at "
+        "least 6/10, and ongoing active conservative therapy unless a medical reason it cannot "
+        "be done is documented.",
+        {
+            "items": (PAIN_ITEM, (CONSERVATIVE_THERAPY, THERAPY_EXCEPTION)),
+            "label": "repeat criteria",
+        },
         when=REPEAT,
         unless=unless,
     )
@@ -87,9 +202,9 @@ ESI = Guideline(
     versions=(
         GuidelineVersion(
             "2021",
-            None,
+            date(2012, 10, 1),
             {"sustained_relief": weeks(6)},
-            "relief after therapeutic injections sustained 6 weeks",
+            "Original Date: October 2012; relief after therapeutic injections sustained 6 weeks",
         ),
         GuidelineVersion(
             "2024",
@@ -100,6 +215,68 @@ ESI = Guideline(
     ),
     rules=(
         initial_criteria(),
+        *initial_refinements(),
+        acute_pain_criteria("nia.esi.acute_pain_criteria"),
+        Rule(
+            "nia.esi.diagnostic_transforaminal_only",
+            "code_restriction",
+            "A diagnostic epidural injection is a transforaminal one (to identify the pain "
+            "generator for surgical planning).",
+            {
+                "codes": frozenset({"64479", "64483"}),
+                "label": "a diagnostic epidural injection must be transforaminal",
+            },
+            when=When(intent_in=frozenset({"diagnostic"})),
+        ),
+        Rule(
+            "nia.esi.diagnostic_surgical_plan",
+            "criteria",
+            "A diagnostic transforaminal injection needs a documented pre-operative evaluation "
+            "and plan for surgery.",
+            {
+                "items": (
+                    (
+                        FactTest(
+                            "surgical_plan_documented",
+                            "==",
+                            True,
+                            "a documented pre-operative evaluation and plan for surgery",
+                        ),
+                    ),
+                ),
+                "covered_by": "initial_criteria_met",
+                "label": "diagnostic injection criteria",
+            },
+            when=When(intent_in=frozenset({"diagnostic"})),
+        ),
+        Rule(
+            "nia.esi.diagnostic_max",
+            "intent_phase_max",
+            "Up to 3 diagnostic epidural injections: only within the initial treatment phase.",
+            {"intents": frozenset({"diagnostic"}), "limit": 3, "label": "initial treatment phase"},
+        ),
+        Rule(
+            "nia.esi.exclusion_post_operative",
+            "exclusion",
+            "Post-operative pain control is excluded from the guideline.",
+            {
+                "message": "post-operative pain control is excluded from NIA_CG_300",
+                "indications": frozenset({"post_operative_pain"}),
+            },
+        ),
+        Rule(
+            "nia.esi.exclusion_surgical_anesthesia",
+            "exclusion",
+            "Caudal or spinal anesthesia for surgery is excluded (added May 2022).",
+            {
+                "message": "caudal or spinal anesthesia for surgery is excluded from NIA_CG_300",
+                "indications": frozenset({"surgical_anesthesia"}),
+            },
+            effective_from=MAY_2022,
+        ),
+        contraindications(
+            "nia.esi.contraindications", CONTRA_INFECTIONS | {"severe_stenosis_obstruction"}
+        ),
         repeat_pain_and_therapy(),
         SAME_DAY,
         CROSS_REGION,
@@ -175,9 +352,9 @@ ESI = Guideline(
 _PAIRING_VERSIONS = (
     GuidelineVersion(
         "2021",
-        None,
+        date(2012, 10, 1),
         {"pairing": weeks(2), "opposite_side": weeks(2)},
-        "bilateral pairing / second side window 2 weeks",
+        "Original Date: October 2012; bilateral pairing / second side window 2 weeks",
     ),
     GuidelineVersion(
         "2024",
@@ -195,21 +372,60 @@ FACET = Guideline(
     versions=_PAIRING_VERSIONS,
     rules=(
         initial_criteria(),
+        *initial_refinements(duration=True),
         Rule(
             "nia.common.repeat_pain_and_therapy",
-            "facts",
-            "A repeat injection needs average pain of at least 6/10.",
-            {"tests": (PAIN_AT_LEAST_6,)},
+            "criteria",
+            "A repeat injection needs pain causing functional disability or average pain of "
+            "at least 6/10.",
+            {"items": (PAIN_ITEM,), "label": "repeat criteria"},
             when=REPEAT,
         ),
         Rule(
             "nia.common.repeat_pain_and_therapy",
-            "facts",
-            "A repeat injection needs ongoing active conservative therapy, except a "
-            "diagnostic injection within 1 month of the previous facet injection.",
-            {"tests": (CONSERVATIVE_THERAPY,)},
+            "criteria",
+            "A repeat injection needs ongoing active conservative therapy (or a documented "
+            "reason it cannot be done), except a diagnostic injection within 1 month of the "
+            "previous facet injection.",
+            {"items": ((CONSERVATIVE_THERAPY, THERAPY_EXCEPTION),), "label": "repeat criteria"},
             when=REPEAT,
             unless=When(intent_in=frozenset({"diagnostic"}), previous_within=months(1)),
+        ),
+        Rule(
+            "nia.facet.exclusion_atlantoaxial",
+            "exclusion",
+            "Atlantoaxial joint injections (C1-2) are excluded (added May 2023).",
+            {
+                "message": "atlantoaxial joint injections (C1-2) are excluded from NIA_CG_301",
+                "levels": frozenset({"C1-C2"}),
+            },
+            effective_from=MAY_2023,
+        ),
+        Rule(
+            "nia.facet.exclusion_sacral_lateral_branch",
+            "exclusion",
+            "Sacral lateral branch blocks (S1, S2, S3) are excluded (the exclusions section "
+            "with lateral branch blocks was added May 2022).",
+            {
+                "message": "sacral lateral branch blocks (S1, S2, S3) are excluded from NIA_CG_301",
+                "level_segments": frozenset({"S"}),
+            },
+            effective_from=MAY_2022,
+        ),
+        Rule(
+            "nia.facet.fluoroscopic_or_ct_before_2022",
+            "code_restriction",
+            "Before May 2022 the procedures were done under fluoroscopic or CT guidance only: "
+            "the ultrasound-guided codes were added as an option then.",
+            {
+                "codes": frozenset({"64490", "64493"}),
+                "label": "before May 2022 only fluoroscopic or CT guidance qualified (the "
+                "ultrasound-guided 0213T/0216T became an option in May 2022)",
+            },
+            effective_until=MAY_2022,
+        ),
+        contraindications(
+            "nia.facet.contraindications", CONTRA_INFECTIONS | {"no_percutaneous_access"}
         ),
         SAME_DAY,
         CROSS_REGION,
@@ -218,6 +434,22 @@ FACET = Guideline(
             "phase_position",
             "The diagnostic phase is the first 2 facet procedures of the episode, at most 2.",
             {"length": 2, "phase": "diagnostic phase", "after": "the therapeutic phase"},
+        ),
+        Rule(
+            "nia.facet.diagnostic_phase_max",
+            "intent_phase_max",
+            "At most 2 procedures in the diagnostic phase; a repeat diagnostic injection after "
+            "a successful denervation is allowed if the pain generator is in question or other "
+            "levels are targeted (surgery in the region starts a new episode).",
+            {
+                "intents": frozenset({"diagnostic"}),
+                "limit": 2,
+                "label": "diagnostic phase",
+                "after_family": "rfa",
+                "after_threshold": 50,
+                "exception_fact": "pain_generator_in_question",
+                "exception_other_levels": True,
+            },
         ),
         Rule(
             "nia.facet.diagnostic_interval",
@@ -281,6 +513,20 @@ RFA = Guideline(
     versions=_PAIRING_VERSIONS,
     rules=(
         initial_criteria(),
+        *initial_refinements(duration=True),
+        Rule(
+            "nia.rfa.exclusion_sacral",
+            "exclusion",
+            "Radiofrequency denervation of the sacroiliac joint or sacral lateral branches "
+            "(S1, S2, S3) is excluded (exclusions section added May 2022).",
+            {
+                "message": "denervation of the sacroiliac joint or sacral lateral branches "
+                "(S1, S2, S3) is excluded from NIA_CG_302",
+                "level_segments": frozenset({"S"}),
+            },
+            effective_from=MAY_2022,
+        ),
+        contraindications("nia.rfa.contraindications", CONTRA_INFECTIONS),
         repeat_pain_and_therapy(),
         SAME_DAY,
         Rule(
@@ -339,9 +585,9 @@ SIJ = Guideline(
     versions=(
         GuidelineVersion(
             "2022",
-            None,
+            date(2014, 1, 1),
             {"sustained_relief": weeks(6)},
-            "repeat injections after relief sustained 6 weeks",
+            "Original Date: January 2014; repeat injections after relief sustained 6 weeks",
         ),
         GuidelineVersion(
             "2024",
@@ -352,6 +598,8 @@ SIJ = Guideline(
     ),
     rules=(
         initial_criteria(),
+        *initial_refinements(duration=True),
+        contraindications("nia.sij.contraindications", CONTRA_INFECTIONS),
         repeat_pain_and_therapy(),
         SAME_DAY,
         Rule(
@@ -419,9 +667,45 @@ SYMPATHETIC = Guideline(
     title="Sympathetic Nerve Blocks",
     source=NIA,
     families=frozenset({"sympathetic"}),
-    versions=(GuidelineVersion("2024", None, {}),),
+    versions=(GuidelineVersion("2024", date(2020, 11, 1), {}, "Original Date: November 2020"),),
     rules=(
         initial_criteria(),
+        *initial_refinements(conservative=False),
+        acute_pain_criteria("nia.sympathetic.acute_pain_criteria"),
+        Rule(
+            "nia.sympathetic.chronic_pain_duration",
+            "criteria",
+            "For chronic pain: pain for at least 3 months.",
+            {
+                "items": ((pain_weeks(">=", 13, "pain for at least 3 months (13 weeks)"),),),
+                "covered_by": "initial_criteria_met",
+                "label": "chronic pain criteria",
+            },
+            when=When(new_episode=True, indication_in=frozenset({"chronic_pain"})),
+        ),
+        Rule(
+            "nia.sympathetic.chronic_one_extremity",
+            "exclusion",
+            "For chronic pain the pain is in one extremity (with same-side pain), unless it is "
+            "ischemic limb pain: a bilateral block does not fit.",
+            {
+                "message": "for chronic pain the guideline's indications are pain in one "
+                "extremity or ischemic limb pain",
+                "lateralities": frozenset({"bilateral"}),
+                "unless_fact": "ischemic_limb_pain",
+            },
+            when=When(indication_in=frozenset({"chronic_pain"})),
+        ),
+        Rule(
+            "nia.sympathetic.ptsd_stellate_only",
+            "code_restriction",
+            "For PTSD the block is a stellate ganglion block.",
+            {"codes": frozenset({"64510"}), "label": "PTSD is treated by stellate ganglion block"},
+            when=When(indication_in=PTSD),
+        ),
+        contraindications(
+            "nia.sympathetic.contraindications", CONTRA_INFECTIONS, effective_from=MAY_2022
+        ),
         repeat_pain_and_therapy(unless=When(indication_in=PTSD)),
         SAME_DAY,
         Rule(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from policies.citations import CITATIONS, NIA
 from policies.engine import Guideline, GuidelineVersion, Rule, When
+from policies.kinds import FactTest
 from projections.calendar import months
 
 ESI_CODES = frozenset({"62320", "62321", "62322", "62323", "64479", "64483"})
@@ -37,6 +38,30 @@ ACUTE = frozenset({"acute_pain"})
 
 def _chronic_therapeutic(codes: frozenset[str]) -> When:
     return When(cpt_in=codes, intent_in=THERAPEUTIC, indication_not_in=ACUTE)
+
+
+FAILED_THERAPY = FactTest(
+    "conservative_therapy_failed", "==", True, "conservative therapy tried and failed"
+)
+
+
+def _attested(rule_id: str, description: str, test: FactTest, when: When) -> Rule:
+    """A Washington coverage condition the provider attests; ``initial_criteria_met`` covers
+    it when not stated one by one."""
+    return Rule(
+        rule_id,
+        "criteria",
+        description,
+        {
+            "items": ((test,),),
+            "covered_by": "initial_criteria_met",
+            "label": "Washington coverage condition",
+        },
+        when=when,
+    )
+
+
+RFA = When(cpt_in=RFA_CODES)
 
 
 def _diagnostic_blocks(region: str, threshold: int, citation: str) -> Rule:
@@ -114,6 +139,30 @@ WA_HCA = Guideline(
         ),
         # ---- esi
         Rule(
+            "wa.esi.imaging_guidance",
+            "code_restriction",
+            "Covered with fluoroscopic or CT guidance: 62320 and 62322 are, by their own "
+            "definition, done without imaging guidance.",
+            {
+                "codes": frozenset({"62321", "62323", "64479", "64483"}),
+                "label": "Washington covers therapeutic epidural injections with fluoroscopic "
+                "or CT guidance (62320 and 62322 are without imaging guidance)",
+            },
+            when=_chronic_therapeutic(ESI_CODES),
+        ),
+        _attested(
+            "wa.esi.radicular_pain",
+            "Covered for the treatment of radicular pain.",
+            FactTest("radicular_pain", "==", True, "radicular pain"),
+            _chronic_therapeutic(ESI_CODES),
+        ),
+        _attested(
+            "wa.esi.conservative_therapy_failed",
+            "Covered after failure of conservative therapy.",
+            FAILED_THERAPY,
+            _chronic_therapeutic(ESI_CODES),
+        ),
+        Rule(
             "wa.esi.six_month_cap",
             "rolling_cap",
             "At most three therapeutic epidural injections per region in a rolling 6 months.",
@@ -130,6 +179,12 @@ WA_HCA = Guideline(
             when=_chronic_therapeutic(ESI_CODES),
         ),
         # ---- sij
+        _attested(
+            "wa.sij.conservative_therapy_failed",
+            "Covered after failure of conservative therapy.",
+            FAILED_THERAPY,
+            _chronic_therapeutic(SIJ_CODES),
+        ),
         Rule(
             "wa.sij.improvement_required",
             "prior_poor_responses",
@@ -164,6 +219,40 @@ WA_HCA = Guideline(
             ),
         ),
         # ---- rfa
+        _attested(
+            "wa.rfa.age",
+            "Neurotomy patients must be over 17 years of age.",
+            FactTest("patient_age", ">", 17, "over 17 years of age"),
+            RFA,
+        ),
+        _attested(
+            "wa.rfa.pain_duration",
+            "At least six months of continuous pain referable to the facet joint.",
+            FactTest("pain_duration_weeks", ">=", 26, "at least six months (26 weeks) of pain"),
+            RFA,
+        ),
+        _attested(
+            "wa.rfa.non_radicular",
+            "The pain is non-radicular.",
+            FactTest("radicular_pain", "==", False, "non-radicular pain"),
+            RFA,
+        ),
+        _attested(
+            "wa.rfa.conservative_therapy_failed",
+            "The condition is unresponsive to other therapies including conservative care.",
+            FAILED_THERAPY,
+            RFA,
+        ),
+        Rule(
+            "wa.rfa.headache_not_covered",
+            "exclusion",
+            "Facet neurotomy for headache is not covered.",
+            {
+                "message": "facet neurotomy for headache is not covered in Washington",
+                "indications": frozenset({"headache"}),
+            },
+            when=RFA,
+        ),
         Rule(
             "wa.rfa.thoracic_not_covered",
             "not_covered",

@@ -14,10 +14,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import policies.kinds  # noqa: F401  (registers the rule kinds)
+import policies.kinds
+import policies.kinds_criteria  # noqa: F401  (registers the criteria kinds)
 from policies import bcbs_ma, cohere, cohere_ma, nia, nia_devices, nia_wa
 from policies.citations import find_in_source
 from policies.engine import KINDS, Guideline, PolicySet, Ref, Rule, UnknownPolicySet, When
+from policies.facts import FACTS, facts_of
 from policies.kinds import FACT_OPS, FactTest
 from projections.calendar import Span
 
@@ -153,7 +155,14 @@ def _check_values(where: str, rule: Rule) -> list[str]:
     """Parameter values that must come from a vocabulary: fact operators, relief measures,
     scopes, the attribute a procedure_attribute rule reads."""
     problems: list[str] = []
-    for test in rule.params.get("tests", ()) if rule.kind == "facts" else ():
+    tests = list(rule.params.get("tests", ())) if rule.kind == "facts" else []
+    if rule.kind == "criteria":
+        for item in rule.params.get("items", ()):
+            if not isinstance(item, tuple) or not item:
+                problems.append(f"{where}: criteria items must be non-empty tuples of FactTest")
+            else:
+                tests.extend(item)
+    for test in tests:
         if not isinstance(test, FactTest):
             problems.append(f"{where}: tests must be FactTest, got {type(test).__name__}")
         elif test.op not in FACT_OPS:
@@ -169,6 +178,9 @@ def _check_values(where: str, rule: Rule) -> list[str]:
             )
     if rule.params.get("measure") == "sustained" and "sustained" not in rule.params:
         problems.append(f"{where}: measure sustained needs the 'sustained' span")
+    for fact in facts_of(rule.params):
+        if fact not in FACTS:
+            problems.append(f"{where}: unknown clinical fact {fact!r} (not in policies.facts)")
     if rule.kind == "procedure_attribute" and rule.params.get("field") not in _PROPOSED_FIELDS:
         problems.append(f"{where}: procedure_attribute cannot read {rule.params.get('field')!r}")
     return problems
@@ -209,3 +221,24 @@ def check_set(policy_set: PolicySet) -> list[str]:
         for rule in guideline.rules:
             problems.extend(check_rule(guideline, rule))
     return problems
+
+
+# ----------------------------------------------------------------------------- facts
+
+
+def rules_reading(fact: str) -> list[str]:
+    """Ids of the rules (of every registered set) that read a clinical fact."""
+    found: dict[str, None] = {}
+    for policy_set in SETS.values():
+        for guideline in policy_set.guidelines:
+            for rule in guideline.rules:
+                if fact in facts_of(rule.params):
+                    found[rule.id] = None
+    return sorted(found)
+
+
+def fact_description(name: str) -> str:
+    """A fact's meaning, type and the rules that read it (for the request schema)."""
+    fact = FACTS[name]
+    rules = rules_reading(name)
+    return f"{fact.meaning} ({fact.type}). Read by: {', '.join(rules) or 'no rule yet'}."

@@ -9,7 +9,7 @@ from api.ledger import InjectionLedger
 from api.schemas.eligibility import EligibilityIn, EligibilityOut
 from domain.catalog import classify
 from policies import registry
-from policies.engine import Decision, Proposed, decide
+from policies.engine import Decision, Proposed, decide, settle
 from projections.state import fold
 
 router = APIRouter(prefix="/v1", tags=["eligibility"])
@@ -27,7 +27,7 @@ def decide_request(ledger: InjectionLedger, body: EligibilityIn) -> Decision:
         region=proc.region.value,
         family=kind.family.value,
         codes=tuple((c.cpt, c.units) for c in proc.codes),
-        intent=proc.intent.value,
+        intent=proc.intent.value if proc.intent else None,
         laterality=proc.laterality.value if proc.laterality else None,
         levels=tuple(proc.levels),
         agent=proc.agent.value if proc.agent else None,
@@ -35,7 +35,9 @@ def decide_request(ledger: InjectionLedger, body: EligibilityIn) -> Decision:
         indication=indication,
         device_type=proc.device_type,
     )
-    policy_set.guidelines_for(proposed)  # 422 before reading history when none applies
+    # 422 before reading history: no guideline, no version in force, no device intent.
+    policy_set.guidelines_for(proposed)
+    settle(proposed)
     events = ledger.patient_events(body.patient_id, body.as_of)
     state = fold(events, body.as_of, body.patient_id)
     return decide(policy_set, state, proposed, body.clinical.model_dump(mode="json"))

@@ -19,6 +19,7 @@ from api.schemas.eligibility import (
 )
 from policies import registry
 from policies.engine import Guideline, Ref, Rule, When
+from policies.facts import facts_of
 from projections.calendar import Span
 
 router = APIRouter(prefix="/v1", tags=["policies"])
@@ -67,6 +68,7 @@ def _rule(rule: Rule) -> RuleOut:
         effective_from=rule.effective_from,
         effective_until=rule.effective_until,
         citation=CitationOut(quote=c.quote, source=c.source, section=c.section) if c else None,
+        facts=facts_of(rule.params),
     )
 
 
