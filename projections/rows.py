@@ -1,7 +1,7 @@
 """The population read model's rows, computed from a folded :class:`PatientState` (pure).
 
 One :class:`ProcedureRow` per non-voided procedure and one :class:`AuthorizationRow` per
-authorization request. The storage shell (:mod:`projections.readmodel`) only writes what
+authorization request. The storage shell (:mod:`adapters.readmodel`) only writes what
 :func:`patient_rows` returns, so the stored read model can never disagree with the fold.
 
 Counts on a row (all per patient, region and family, voided procedures excluded):
@@ -59,6 +59,7 @@ class ProcedureRow:
     recorded_at: str
     outcomes: list[dict[str, Any]]
     authorizations: list[dict[str, Any]]
+    provider_id: str | None = None
 
     def as_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,6 +176,7 @@ def _family_rows(
                 recorded_at=proc.recorded_at.isoformat(),
                 outcomes=_outcomes(proc),
                 authorizations=linked,
+                provider_id=proc.provider_id,
             )
         )
     return rows

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.common import PatientId, ProcedureFields, StrictModel
+from domain.commands import Authorize, Clinical, DecideEligibility
 from domain.vocabulary import DeviceReason, Intent
 from policies.registry import fact_description
 
@@ -19,7 +20,7 @@ AuthorizationId = Annotated[str, Field(min_length=1, max_length=128)]
 class ProposedProcedureIn(ProcedureFields):
     """The procedure to decide."""
 
-    intent: Intent | None = Field(
+    intent: Intent | None = Field(  # type: ignore[assignment]
         None,
         description="What the procedure is for. Absent: therapeutic, except that stimulator "
         "and pump placement codes (trial, implant, revision, replacement, removal) must say "
@@ -82,6 +83,9 @@ class ClinicalIn(StrictModel):
     other_programmable_device: bool | None = _fact("other_programmable_device")
     device_reason: DeviceReason | None = _fact("device_reason")
 
+    def to_clinical(self) -> Clinical:
+        return Clinical(**dict(self))
+
 
 class EligibilityIn(StrictModel):
     patient_id: PatientId
@@ -90,9 +94,21 @@ class EligibilityIn(StrictModel):
     clinical: ClinicalIn = ClinicalIn()
     as_of: datetime | None = None
 
+    def to_query(self) -> DecideEligibility:
+        return DecideEligibility(
+            patient_id=self.patient_id,
+            policy_set=self.policy_set,
+            procedure=self.procedure.to_spec(),
+            clinical=self.clinical.to_clinical(),
+            as_of=self.as_of,
+        )
+
 
 class AuthorizationIn(EligibilityIn):
     authorization_id: AuthorizationId
+
+    def to_command(self) -> Authorize:
+        return Authorize.of(self.to_query(), self.authorization_id)
 
 
 class ReasonOut(BaseModel):
