@@ -199,7 +199,18 @@ INTRATHECAL_TRIAL = Guideline(
     title="Epidural Spine Injections and Single Injection Trials for Intrathecal Pumps",
     source=NIA,
     families=frozenset({"intrathecal_trial"}),
-    versions=_since(date(2022, 5, 1), "May 2022"),
+    # NIA_CG_408 is "New policy" of May 2022, but it restates the trial criteria NIA_CG_310
+    # holds since July 2015 (the same two lists and the opiate-naive note): trials are
+    # decided under it from 310's original date, and before that no version was in force.
+    versions=(
+        GuidelineVersion(
+            "2024",
+            date(2015, 7, 1),
+            {},
+            "trial criteria of NIA_CG_310 (Original Date: July 2015); published as NIA_CG_408 "
+            "in May 2022",
+        ),
+    ),
     rules=(
         Rule(
             "nia.intrathecal_trial.opioid_tolerance",

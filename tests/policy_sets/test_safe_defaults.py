@@ -98,10 +98,10 @@ def test_an_intrathecal_trial_needs_no_intent_its_indication_says_it(desk: Desk)
             "nia",
             "62327",
             "lumbar",
-            "2022-05-01",
-            "2022-04-30",
+            "2015-07-01",
+            "2015-06-30",
             {"indication": "intrathecal_trial"},
-            id="NIA_CG_408 is a new policy of May 2022",
+            id="intrathecal trial criteria are in force from NIA_CG_310 original date, July 2015",
         ),
     ],
 )
