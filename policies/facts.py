@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 
@@ -227,3 +228,29 @@ def facts_of(params: Mapping[str, Any]) -> list[str]:
         found.extend(_tests(params.get(name, ())))
     found.extend(sorted(params.get("facts", ())))
     return list(dict.fromkeys(found))
+
+
+@cache
+def _readers() -> Mapping[str, tuple[str, ...]]:
+    """Fact -> ids of the shipped rules that read it (the shipped library, loaded once)."""
+    from policies.loader import load_library
+
+    found: dict[str, dict[str, None]] = {}
+    for policy_set in load_library().sets.values():
+        for guideline in policy_set.guidelines:
+            for rule in guideline.rules:
+                for fact in facts_of(rule.params):
+                    found.setdefault(fact, {})[rule.id] = None
+    return {fact: tuple(sorted(ids)) for fact, ids in found.items()}
+
+
+def rules_reading(fact: str) -> tuple[str, ...]:
+    """Ids of the shipped rules that read a clinical fact."""
+    return _readers().get(fact, ())
+
+
+def fact_description(name: str) -> str:
+    """A fact's meaning, type and the shipped rules that read it (for the request schema)."""
+    fact = FACTS[name]
+    rules = rules_reading(name)
+    return f"{fact.meaning} ({fact.type}). Read by: {', '.join(rules) or 'no shipped rule'}."

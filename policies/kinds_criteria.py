@@ -16,25 +16,17 @@ Every kind returns a :class:`~policies.engine.Verdict`; none can wait (not time 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from policies.engine import (
-    Context,
-    ParamSpec,
-    Rule,
-    Verdict,
-    When,
-    failed,
-    kind,
-    missing,
-    passed,
-)
+from pydantic import Field, StrictBool, StrictStr
+
+from policies.engine import Context, Params, Verdict, failed, kind, missing, passed
 from policies.kinds import FactTest, family_name
+from policies.values import Percent
 from projections.relief import ReliefTest
 
-
-def _p(types: type | tuple[type, ...], doc: str, required: bool = False) -> ParamSpec:
-    return ParamSpec(types if isinstance(types, tuple) else (types,), required, doc)
+Names = frozenset[StrictStr]
+Count = Annotated[int, Field(ge=1, strict=True)]
 
 
 # ----------------------------------------------------------------------------- criteria
@@ -53,19 +45,22 @@ def _item_state(ctx: Context, item: tuple[FactTest, ...]) -> tuple[str, str]:
     return "absent", f"{label} ({' / '.join(t.fact for t in item)})"
 
 
-@kind(
-    "criteria",
-    params={
-        "items": _p(tuple, "tuple of items, each a tuple of FactTest of which one must hold", True),
-        "covered_by": _p(str, "umbrella fact that, attested true, covers items not sent"),
-        "label": _p(str, "what the list is, for messages", True),
-        "when_absent": _p(
-            str,
-            '"missing" (default: an item not sent and not covered is pending documentation) '
-            'or "unverified" (it passes, named as not stated)',
-        ),
-    },
-)
+class CriteriaParams(Params):
+    items: tuple[tuple[FactTest, ...], ...] = Field(
+        min_length=1, description="the list: each item a list of fact tests, one of which must hold"
+    )
+    covered_by: StrictStr | None = Field(
+        None, description="umbrella fact that, attested true, covers the items not stated"
+    )
+    label: StrictStr = Field(description="what the list is, for messages")
+    when_absent: Literal["missing", "unverified"] = Field(
+        "missing",
+        description='"missing": an item not stated (nor covered) is pending documentation; '
+        '"unverified": it passes, named as not stated',
+    )
+
+
+@kind("criteria", params=CriteriaParams)
 def _criteria(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Every item must hold (one of its tests). An item sent and not met fails (an item is
     sent when any of its facts is); an item not sent is covered when the umbrella fact is
@@ -105,21 +100,24 @@ def _segment(level_end: str) -> str:
     return level_end.rstrip("0123456789").upper()
 
 
-@kind(
-    "exclusion",
-    params={
-        "message": _p(str, "what is excluded, in the guideline's words", True),
-        "levels": _p(frozenset, "levels excluded, e.g. C1-C2"),
-        "level_segments": _p(
-            frozenset, "segment letters (e.g. S): a level both ends of which are in them"
-        ),
-        "lateralities": _p(frozenset, "lateralities excluded"),
-        "indications": _p(frozenset, "indications excluded"),
-        "codes": _p(frozenset, "codes excluded (any billed code)"),
-        "facts": _p(frozenset, "facts that, attested true, exclude (contraindications)"),
-        "unless_fact": _p(str, "fact that, attested true, lifts the exclusion"),
-    },
-)
+class ExclusionParams(Params):
+    message: StrictStr = Field(description="what is excluded, in the guideline's words")
+    levels: Names | None = Field(None, description="levels excluded, e.g. C1-C2")
+    level_segments: Names | None = Field(
+        None, description="segment letters (e.g. S): a level both of whose ends are in them"
+    )
+    lateralities: Names | None = Field(None, description="lateralities excluded")
+    indications: Names | None = Field(None, description="indications excluded")
+    codes: Names | None = Field(None, description="codes excluded (any billed code)")
+    facts: Names | None = Field(
+        None, description="clinical facts that, attested true, exclude (contraindications)"
+    )
+    unless_fact: StrictStr | None = Field(
+        None, description="a clinical fact that, attested true, lifts the exclusion"
+    )
+
+
+@kind("exclusion", params=ExclusionParams)
 def _exclusion(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Fails when the request falls in the excluded class; passes saying what was checked.
     Levels not given cannot match a level exclusion (the message says so); a contraindication
@@ -163,15 +161,12 @@ def _exclusion(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return passed(f"not excluded ({message}); checked: {', '.join(checked)}")
 
 
-@kind(
-    "code_restriction",
-    params={
-        "codes": _p(frozenset, "the only primary codes allowed", True),
-        "label": _p(
-            str, "what is restricted, e.g. 'PTSD is treated by stellate ganglion block'", True
-        ),
-    },
-)
+class CodeRestrictionParams(Params):
+    codes: Names = Field(min_length=1, description="the only primary codes allowed")
+    label: StrictStr = Field(description="what is restricted, for messages")
+
+
+@kind("code_restriction", params=CodeRestrictionParams)
 def _code_restriction(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """The request's purpose (its ``when``) is allowed only with the named primary codes."""
     code = ctx.proposed.primary_cpt
@@ -184,18 +179,23 @@ def _code_restriction(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 # ----------------------------------------------------------------------------- phases
 
 
-@kind(
-    "intent_phase_max",
-    params={
-        "intents": _p(frozenset, "the intents limited to the phase, e.g. diagnostic", True),
-        "limit": _p(int, "the phase is the first N procedures of the episode", True),
-        "label": _p(str, "the phase, e.g. 'diagnostic phase'", True),
-        "after_family": _p(str, "exception: after a successful procedure of this family"),
-        "after_threshold": _p((int, float), "relief percent that makes it successful"),
-        "exception_fact": _p(str, "with after_family: a fact that, attested true, allows it"),
-        "exception_other_levels": _p(bool, "with after_family: different levels allow it"),
-    },
-)
+class IntentPhaseParams(Params):
+    intents: Names = Field(min_length=1, description="the intents limited to the phase")
+    limit: Count = Field(description="the phase is the first N procedures of the episode")
+    label: StrictStr = Field(description="the phase, e.g. 'diagnostic phase'")
+    after_family: StrictStr | None = Field(
+        None, description="exception: after a successful procedure of this family in the region"
+    )
+    after_threshold: Percent = Field(50, description="relief percent that makes it successful")
+    exception_fact: StrictStr | None = Field(
+        None, description="with after_family: a clinical fact that, attested true, allows it"
+    )
+    exception_other_levels: StrictBool = Field(
+        False, description="with after_family: other levels than it treated allow it"
+    )
+
+
+@kind("intent_phase_max", params=IntentPhaseParams)
 def _intent_phase_max(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """A procedure of the given intents only within the phase: at most ``limit`` procedures
     of the episode (a surgery or a new pathology starts a new one). Past it, allowed only
@@ -213,7 +213,7 @@ def _intent_phase_max(ctx: Context, params: Mapping[str, Any]) -> Verdict | None
         return passed(f"{what}: within the {label} (at most {limit})")
     after = params.get("after_family")
     if after:
-        test = ReliefTest(float(params.get("after_threshold", 50)))
+        test = ReliefTest(float(ctx.param(params.get("after_threshold", 50))))
         done = [
             q
             for q in ctx.state.of_family(after, region=ctx.proposed.region)
@@ -243,16 +243,17 @@ def _adjacent(levels: tuple[str, ...]) -> bool:
     return bool(a & b)
 
 
-@kind(
-    "session_limit",
-    params={
-        "codes": _p(frozenset, "the codes of the injections counted", True),
-        "limit": _p(int, "at most this many injections in one session", True),
-        "label": _p(str, "what is counted, e.g. 'interlaminar injections'", True),
-        "bilateral_doubles": _p(bool, "a bilateral procedure is two injections per level"),
-        "adjacent_levels": _p(bool, "several unilateral levels must be adjacent"),
-    },
-)
+class SessionLimitParams(Params):
+    codes: Names = Field(min_length=1, description="the codes of the injections counted")
+    limit: Count = Field(description="at most this many injections in one session")
+    label: StrictStr = Field(description="what is counted, e.g. 'interlaminar injections'")
+    bilateral_doubles: StrictBool = Field(
+        False, description="a bilateral procedure is two injections per level"
+    )
+    adjacent_levels: StrictBool = Field(False, description="two unilateral levels must be adjacent")
+
+
+@kind("session_limit", params=SessionLimitParams)
 def _session_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """Injections of the codes in one session: units or levels (the larger), doubled when
     bilateral if ``bilateral_doubles``; at most ``limit``; unilateral levels adjacent when
@@ -277,29 +278,3 @@ def _session_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     ):
         return failed(f"{label} at {', '.join(p.levels)}: two levels must be adjacent")
     return passed(f"{total} {label} in one session ({how}): at most {limit}")
-
-
-def stated_criteria(
-    rule_id: str,
-    description: str,
-    items: tuple[tuple[FactTest, ...], ...],
-    when: When,
-    unless: When | None = None,
-    label: str = "indication criteria",
-) -> Rule:
-    """A ``criteria`` rule for criteria a guideline states but a request was never asked to
-    attest: a stated one that misses fails; not stated, ``initial_criteria_met`` covers them,
-    else they pass named as unverified."""
-    return Rule(
-        rule_id,
-        "criteria",
-        description,
-        {
-            "items": items,
-            "covered_by": "initial_criteria_met",
-            "label": label,
-            "when_absent": "unverified",
-        },
-        when=when,
-        unless=unless,
-    )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import PatientId, ProcedureFields, StrictModel
 from domain.commands import Authorize, Clinical, DecideEligibility
 from domain.vocabulary import DeviceReason, Intent
-from policies.registry import fact_description
+from policies.facts import fact_description
 
 PolicySetName = Annotated[str, Field(min_length=1, max_length=64)]
 AuthorizationId = Annotated[str, Field(min_length=1, max_length=128)]

@@ -33,8 +33,8 @@ def test_every_fact_a_rule_reads_is_a_known_fact_and_every_fact_is_read() -> Non
 
 
 PAIN = (
-    FactTest("pain_score", ">=", 6, "pain of 6/10"),
-    FactTest("functional_disability", "==", True, "functional disability"),
+    FactTest(fact="pain_score", op=">=", value=6, label="pain of 6/10"),
+    FactTest(fact="functional_disability", op="==", value=True, label="functional disability"),
 )
 PARAMS = {"items": (PAIN,), "covered_by": "initial_criteria_met", "label": "criteria"}
 
