@@ -6,6 +6,7 @@ into ``os.environ``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -23,7 +24,8 @@ class Settings(BaseSettings):
     ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``),
     ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
     is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
-    :class:`interop.fhir.mapping.PatientIdentityRule`)."""
+    :class:`interop.fhir.mapping.PatientIdentityRule`), ``INJTRACK_POLICY_DIRS`` (colon-separated
+    folders of ``<set-id>/set.yaml`` policy documents loaded beside the shipped library)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -36,6 +38,14 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     write_retries: int = Field(default=20, ge=0, le=1000)
     fhir_member_identifier_system: str | None = None
+    policy_dirs: str | None = None
+
+    @property
+    def policy_folders(self) -> list[Path] | None:
+        """The payer's policy folders (``None``: not configured, the sets being served stay)."""
+        if self.policy_dirs is None:
+            return None
+        return [Path(p) for p in self.policy_dirs.split(os.pathsep) if p.strip()]
 
     @property
     def effective_persistence(self) -> Persistence:
