@@ -7,7 +7,7 @@ descriptions and the README's table come from it, and :func:`facts_of` names the
 rule reads (shown per rule by ``GET /v1/policies``).
 
 How a rule treats an absent fact is the rule's kind's business (see ``policies.kinds`` and
-``policies.kinds_criteria``): required facts are ``missing`` (pending_documentation);
+``policies.kinds.criteria``): required facts are ``missing`` (pending_documentation);
 exception facts (a medical reason, special circumstances) and contraindications count only
 when attested true.
 """

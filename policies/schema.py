@@ -13,8 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import policies.kinds
-import policies.kinds_criteria  # noqa: F401  (registers the criteria kinds)
 from policies.document import GuidelineDocument, SetDocument
 from policies.engine import KINDS
 

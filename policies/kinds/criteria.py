@@ -16,18 +16,15 @@ Every kind returns a :class:`~policies.engine.Verdict`; none can wait (not time 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field, StrictBool, StrictStr
 
-from policies.engine import Context, Params, Verdict, failed, kind, missing, passed
-from policies.kinds import FactTest, family_name
+from policies.context import Context, Verdict, failed, missing, passed
+from policies.kinds.base import Count, Kind, Names, Params, family_name
+from policies.kinds.facts import FactTest
 from policies.values import Percent
 from projections.relief import ReliefTest
-
-Names = frozenset[StrictStr]
-Count = Annotated[int, Field(ge=1, strict=True)]
-
 
 # ----------------------------------------------------------------------------- criteria
 
@@ -60,7 +57,6 @@ class CriteriaParams(Params):
     )
 
 
-@kind("criteria", params=CriteriaParams)
 def _criteria(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Every item must hold (one of its tests). An item sent and not met fails (an item is
     sent when any of its facts is); an item not sent is covered when the umbrella fact is
@@ -117,7 +113,6 @@ class ExclusionParams(Params):
     )
 
 
-@kind("exclusion", params=ExclusionParams)
 def _exclusion(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Fails when the request falls in the excluded class; passes saying what was checked.
     Levels not given cannot match a level exclusion (the message says so); a contraindication
@@ -166,7 +161,6 @@ class CodeRestrictionParams(Params):
     label: StrictStr = Field(description="what is restricted, for messages")
 
 
-@kind("code_restriction", params=CodeRestrictionParams)
 def _code_restriction(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """The request's purpose (its ``when``) is allowed only with the named primary codes."""
     code = ctx.proposed.primary_cpt
@@ -195,7 +189,6 @@ class IntentPhaseParams(Params):
     )
 
 
-@kind("intent_phase_max", params=IntentPhaseParams)
 def _intent_phase_max(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """A procedure of the given intents only within the phase: at most ``limit`` procedures
     of the episode (a surgery or a new pathology starts a new one). Past it, allowed only
@@ -253,7 +246,6 @@ class SessionLimitParams(Params):
     adjacent_levels: StrictBool = Field(False, description="two unilateral levels must be adjacent")
 
 
-@kind("session_limit", params=SessionLimitParams)
 def _session_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """Injections of the codes in one session: units or levels (the larger), doubled when
     bilateral if ``bilateral_doubles``; at most ``limit``; unilateral levels adjacent when
@@ -278,3 +270,12 @@ def _session_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     ):
         return failed(f"{label} at {', '.join(p.levels)}: two levels must be adjacent")
     return passed(f"{total} {label} in one session ({how}): at most {limit}")
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind.of("criteria", _criteria, CriteriaParams),
+    Kind.of("exclusion", _exclusion, ExclusionParams),
+    Kind.of("code_restriction", _code_restriction, CodeRestrictionParams),
+    Kind.of("intent_phase_max", _intent_phase_max, IntentPhaseParams),
+    Kind.of("session_limit", _session_limit, SessionLimitParams),
+)
