@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -27,6 +28,7 @@ from domain.errors import (
     InvalidInput,
     NotFound,
     ServiceError,
+    StoreUnavailable,
     WriteContention,
 )
 from policies.engine import PolicyLookupError
@@ -47,12 +49,14 @@ STATUS: dict[type[ServiceError], int] = {
     InvalidInput: 422,
     EventIdConflict: 409,
     WriteContention: 503,
+    StoreUnavailable: 503,
     NotFound: 404,
     Unauthenticated: 401,
     Forbidden: 403,
 }
 HEADERS: dict[type[ServiceError], dict[str, str]] = {
     WriteContention: {"Retry-After": "1"},
+    StoreUnavailable: {"Retry-After": "1"},
     Unauthenticated: {"WWW-Authenticate": "Bearer"},
 }
 
@@ -189,6 +193,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=status_of(exc), content=error_body(exc), headers=headers_of(exc)
         )
+
+    async def _store_unavailable(request: Request, _: Exception) -> JSONResponse:
+        # Transient database failures only (the library's own retries spent); programming
+        # and data errors stay 500s.
+        return await _service_error(request, StoreUnavailable())
+
+    app.add_exception_handler(OperationalError, _store_unavailable)
+    app.add_exception_handler(InterfaceError, _store_unavailable)
 
     @app.exception_handler(PolicyLookupError)
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:

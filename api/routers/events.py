@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import TrackerDep
 from api.errors import error_responses
-from api.schemas.common import IsoDateTime, PatientIdPath
+from api.schemas.common import IsoAwareDateTime, PatientIdPath, as_of_query
 from api.schemas.events import EventBatchIn, EventBatchOut, EventResult, HistoryItem, HistoryOut
 from api.security import allow
 from application.access import Role
@@ -41,9 +41,7 @@ def post_events(batch: EventBatchIn, tracker: TrackerDep) -> EventBatchOut:
 def get_history(
     tracker: TrackerDep,
     patient_id: PatientIdPath,
-    as_of: Annotated[
-        IsoDateTime | None, Query(description="Only events recorded at or before this instant")
-    ] = None,
+    as_of: Annotated[IsoAwareDateTime | None, as_of_query()] = None,
     region: Region | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

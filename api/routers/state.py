@@ -13,7 +13,15 @@ from fastapi import APIRouter, Query
 
 from api.deps import TrackerDep
 from api.presenters import patient_state
-from api.schemas.common import IsoDate, IsoDateTime, PatientIdPath
+from api.schemas.common import (
+    DATE_RANGE_TEXT,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    IsoAwareDateTime,
+    IsoDate,
+    PatientIdPath,
+    as_of_query,
+)
 from api.schemas.state import PatientStateOut
 from api.security import allow
 from application.access import Role
@@ -26,12 +34,15 @@ def get_state(
     tracker: TrackerDep,
     patient_id: PatientIdPath,
     on: Annotated[
-        IsoDate | None, Query(description="The date to compute the state for (default: today, UTC)")
+        IsoDate | None,
+        Query(
+            ge=EARLIEST_DATE,
+            le=LATEST_DATE,
+            description="The date to compute the state for (default: today, UTC), "
+            + DATE_RANGE_TEXT,
+        ),
     ] = None,
-    as_of: Annotated[
-        IsoDateTime | None,
-        Query(description="Only events recorded at or before this instant (naive means UTC)"),
-    ] = None,
+    as_of: Annotated[IsoAwareDateTime | None, as_of_query()] = None,
 ) -> PatientStateOut:
     """Episodes, positions, 6- and 12-month counts ending on ``on`` and the last procedure's
     relief, per region and family."""
