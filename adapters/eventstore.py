@@ -229,7 +229,7 @@ class InjectionLedger(Application[UUID]):
                 "date_of_service": proc.date_of_service,
                 "codes": list(proc.codes),
                 "family": kind.family.value,
-                "intent": proc.intent.value,
+                "intent": proc.intent.value if proc.intent else "therapeutic",
                 "laterality": proc.laterality.value if proc.laterality else None,
                 "levels": list(proc.levels),
                 "agent": proc.agent.value if proc.agent else None,

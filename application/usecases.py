@@ -24,7 +24,7 @@ from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
 from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
 from policies import registry
-from policies.engine import Decision, Proposed, decide
+from policies.engine import Decision, Proposed, decide, settle
 from projections.state import PatientState, fold
 
 Clock = Callable[[], datetime]
@@ -62,7 +62,7 @@ def proposed_of(procedure: ProcedureSpec) -> Proposed:
         region=procedure.region.value,
         family=kind.family.value,
         codes=tuple((c.cpt, c.units) for c in procedure.codes),
-        intent=procedure.intent.value,
+        intent=procedure.intent.value if procedure.intent else None,
         laterality=procedure.laterality.value if procedure.laterality else None,
         levels=tuple(procedure.levels),
         agent=procedure.agent.value if procedure.agent else None,
@@ -162,7 +162,10 @@ class Tracker:
         policy and catalog lookup errors (unknown set, no guideline for the codes)."""
         policy_set = registry.get(query.policy_set)
         proposed = proposed_of(query.procedure)
-        policy_set.guidelines_for(proposed)  # refuse before reading history when none applies
+        # Refuse before reading history: no guideline, no version in force on the date of
+        # service, a stimulator or pump placement code without its device intent.
+        policy_set.guidelines_for(proposed)
+        settle(proposed)
         events = self.ledger.patient_events(query.patient_id, query.as_of)
         state = fold(events, query.as_of, query.patient_id)
         return decide(policy_set, state, proposed, query.clinical.facts())
