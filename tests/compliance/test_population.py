@@ -203,10 +203,6 @@ def test_a_generated_population_is_reported_as_counted_and_planted(
     }
     expected = independent_violations(lines)
     assert expected, "the population should hold esi or facet violations to compare"
-    print(
-        f"\n{PATIENTS} patients: {len(expected)} esi/facet cap and interval violations, "
-        f"{len(report.findings)} findings"
-    )
     assert reported == expected
 
     governed = {fam for g in nia.guidelines for fam in g.families}
