@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import PatientId, ProcedureFields, StrictModel
+from api.schemas.common import AsOf, Identifier, PatientId, ProcedureFields, StrictModel
 from domain.commands import Authorize, Clinical, DecideEligibility
 from domain.vocabulary import DeviceReason, Intent
 from policies.engine import Applied, Decision, Reason, StateSummary
 from policies.facts import fact_description
 
 PolicySetName = Annotated[str, Field(min_length=1, max_length=64)]
-AuthorizationId = Annotated[str, Field(min_length=1, max_length=128)]
+AuthorizationId = Identifier
 
 
 class ProposedProcedureIn(ProcedureFields):
@@ -94,7 +94,7 @@ class EligibilityIn(StrictModel):
     policy_set: PolicySetName
     procedure: ProposedProcedureIn
     clinical: ClinicalIn = ClinicalIn()
-    as_of: datetime | None = None
+    as_of: AsOf | None = None
 
     def to_query(self) -> DecideEligibility:
         return DecideEligibility(
