@@ -7,14 +7,15 @@ with the throwaway ``memory`` store, in an in-memory SQLite database. Tables:
 - ``injtrack_api_keys``: one row per key: public ``key_id``, ``name``, ``roles``
   (comma-separated), ``salt`` and ``key_hash`` (hex), ``created_at``, ``revoked_at``;
 - ``injtrack_access_log``: append-only, one row per (request, patient named by it); nothing
-  here ever updates or deletes a row.
+  here ever updates or deletes a row. With encryption at rest on, ``patient_id`` holds the
+  keyed hash of the patient id (what the trail is queried by) and ``patient_sealed`` the id
+  encrypted with the store's cipher, so no patient id is stored in clear.
 
 Nothing here knows HTTP or how a key's hash is computed (:mod:`application.access`).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from adapters.protect import NO_PROTECTION, Protector, create_private_file
 
 KEYS_TABLE = "injtrack_api_keys"
 TRAIL_TABLE = "injtrack_access_log"
@@ -80,7 +83,10 @@ def _key(row: Sequence[Any]) -> StoredKey:
     )
 
 
-def _entry(row: Sequence[Any]) -> AccessEntry:
+def _entry(row: Sequence[Any], protector: Protector) -> AccessEntry:
+    patient_id = row[6]
+    if row[9] is not None:
+        patient_id = protector.unseal(bytes(row[9]))["patient_id"]
     return AccessEntry(
         at=_instant(row[0]),
         request_id=row[1],
@@ -88,14 +94,16 @@ def _entry(row: Sequence[Any]) -> AccessEntry:
         role=row[3],
         method=row[4],
         route=row[5],
-        patient_id=row[6],
+        patient_id=patient_id,
         status=int(row[7]),
         outcome=row[8],
     )
 
 
 _KEY_COLUMNS = "key_id, name, roles, salt, key_hash, created_at, revoked_at"
-_TRAIL_COLUMNS = "at, request_id, key_name, role, method, route, patient_id, status, outcome"
+_TRAIL_COLUMNS = (
+    "at, request_id, key_name, role, method, route, patient_id, status, outcome, patient_sealed"
+)
 
 
 class AccessStore(ABC):
@@ -103,8 +111,14 @@ class AccessStore(ABC):
 
     param = "?"
 
-    def __init__(self, schema: str | None = None) -> None:
+    def __init__(self, schema: str | None = None, protector: Protector = NO_PROTECTION) -> None:
         self.schema = schema
+        self.protector = protector
+
+    def _patient_columns(self, patient_id: str | None) -> tuple[str | None, bytes | None]:
+        if patient_id is None or not self.protector.enabled:
+            return patient_id, None
+        return self.protector.match_key(patient_id), self.protector.seal({"patient_id": patient_id})
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"' if self.schema else f'"{name}"'
@@ -191,24 +205,28 @@ class AccessStore(ABC):
         if not entries:
             return
         p = self.param
+        rows = []
+        for e in entries:
+            patient_key, sealed = self._patient_columns(e.patient_id)
+            rows.append(
+                (
+                    self._instant_param(e.at),
+                    e.request_id,
+                    e.key_name,
+                    e.role,
+                    e.method,
+                    e.route,
+                    patient_key,
+                    e.status,
+                    e.outcome,
+                    sealed,
+                )
+            )
         with self._cursor(write=True) as cur:
             cur.executemany(
                 f"INSERT INTO {self.table(TRAIL_TABLE)} ({_TRAIL_COLUMNS}) "
-                f"VALUES ({', '.join([p] * 9)})",
-                [
-                    (
-                        self._instant_param(e.at),
-                        e.request_id,
-                        e.key_name,
-                        e.role,
-                        e.method,
-                        e.route,
-                        e.patient_id,
-                        e.status,
-                        e.outcome,
-                    )
-                    for e in entries
-                ],
+                f"VALUES ({', '.join([p] * 10)})",
+                rows,
             )
 
     def query(
@@ -227,7 +245,7 @@ class AccessStore(ABC):
         params: list[Any] = []
         if patient_id is not None:
             clauses.append(f"patient_id = {p}")
-            params.append(patient_id)
+            params.append(self._patient_columns(patient_id)[0])
         if start is not None:
             clauses.append(f"at >= {p}")
             params.append(self._instant_param(start))
@@ -244,24 +262,23 @@ class AccessStore(ABC):
                 [*params, limit, offset],
             )
             rows = cur.fetchall()
-        return total, [_entry(r) for r in rows]
+        return total, [_entry(r, self.protector) for r in rows]
 
 
 class SQLiteAccessStore(AccessStore):
     """In the event store's SQLite file (WAL), or in memory. Reads and writes each have a
     connection of their own, so key checks never queue behind a trail write."""
 
-    def __init__(self, path: Path | str) -> None:
-        super().__init__()
+    def __init__(self, path: Path | str, protector: Protector = NO_PROTECTION) -> None:
+        super().__init__(protector=protector)
         self.path = str(path)
         self.memory = self.path == ":memory:"
         self._connections: dict[bool, sqlite3.Connection] = {}
         lock = threading.Lock()
         # In memory both roles share the one connection that holds the database.
         self._locks = {True: lock, False: lock if self.memory else threading.Lock()}
-        if not self.memory and not Path(self.path).exists():
-            # Readable by its owner only (SQLite gives its -wal and -shm files the same).
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if not self.memory:
+            create_private_file(Path(self.path))  # readable by its owner only
         self.create_tables()
 
     def _connection(self, write: bool) -> sqlite3.Connection:
@@ -303,7 +320,8 @@ class SQLiteAccessStore(AccessStore):
             f"CREATE TABLE IF NOT EXISTS {self.table(TRAIL_TABLE)} ("
             "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, request_id TEXT NOT NULL, "
             "key_name TEXT, role TEXT, method TEXT NOT NULL, route TEXT NOT NULL, "
-            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL)",
+            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL, "
+            "patient_sealed BLOB)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_patient" '
             f"ON {self.table(TRAIL_TABLE)} (patient_id, at)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_at" ON {self.table(TRAIL_TABLE)} (at)',
@@ -328,8 +346,13 @@ class PostgresAccessStore(AccessStore):
 
     param = "%s"
 
-    def __init__(self, conninfo: dict[str, str], schema: str | None = None) -> None:
-        super().__init__(schema or "public")
+    def __init__(
+        self,
+        conninfo: dict[str, str],
+        schema: str | None = None,
+        protector: Protector = NO_PROTECTION,
+    ) -> None:
+        super().__init__(schema or "public", protector)
         self.conninfo = {**conninfo, "connect_timeout": 10}
         self._pool: Any = None
         self._pool_lock = threading.Lock()
@@ -360,7 +383,8 @@ class PostgresAccessStore(AccessStore):
             f"CREATE TABLE IF NOT EXISTS {self.table(TRAIL_TABLE)} ("
             "id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, request_id TEXT NOT NULL, "
             "key_name TEXT, role TEXT, method TEXT NOT NULL, route TEXT NOT NULL, "
-            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL)",
+            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL, "
+            "patient_sealed BYTEA)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_patient" '
             f"ON {self.table(TRAIL_TABLE)} (patient_id, at)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_at" ON {self.table(TRAIL_TABLE)} (at)',

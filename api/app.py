@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from adapters.access import AccessStore, PostgresAccessStore, SQLiteAccessStore
 from adapters.eventstore import InjectionLedger, utc_now
+from adapters.protect import create_private_file
 from api.docs import install_docs
 from api.edge import EdgeMiddleware
 from api.errors import document_errors, install_error_handlers
@@ -20,6 +21,7 @@ from api.routers import (
     authorizations,
     eligibility,
     events,
+    fhir,
     health,
     policies,
     reports,
@@ -35,18 +37,35 @@ log = logging.getLogger("injtrack.service")
 
 
 def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
-    return InjectionLedger(
-        env=settings.library_env(), clock=clock, write_retries=settings.write_retries
+    """The event store the settings name. A new SQLite file is created readable by its owner
+    only; a store the configured keys cannot read raises
+    :class:`~adapters.protect.StoreKeyMismatch` (the service refuses to start)."""
+    env = settings.library_env()
+    if settings.effective_persistence == "sqlite":
+        create_private_file(settings.db)
+    ledger = InjectionLedger(
+        env=env,
+        clock=clock,
+        write_retries=settings.write_retries,
+        stream_ids=settings.stream_ids,
     )
+    try:
+        ledger.verify_keys()
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
 
 
 def open_access_store(settings: Settings) -> AccessStore:
     """Keys and the access trail, in the service's own database."""
     kind = settings.effective_persistence
+    protector = settings.protector
     if kind == "memory":
-        return SQLiteAccessStore(":memory:")
+        return SQLiteAccessStore(":memory:", protector)
     if kind == "sqlite":
-        return SQLiteAccessStore(settings.db)
+        create_private_file(settings.db)
+        return SQLiteAccessStore(settings.db, protector)
     env = postgres_env(settings.database_url or "")
     conninfo = {
         "dbname": env["POSTGRES_DBNAME"],
@@ -55,7 +74,7 @@ def open_access_store(settings: Settings) -> AccessStore:
         "user": env["POSTGRES_USER"],
         "password": env["POSTGRES_PASSWORD"],
     }
-    return PostgresAccessStore(conninfo, settings.postgres_schema)
+    return PostgresAccessStore(conninfo, settings.postgres_schema, protector)
 
 
 def open_access(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Access:
@@ -126,6 +145,7 @@ def create_app(
     app.include_router(state_router.router)
     app.include_router(reports.router)
     app.include_router(audit.router)
+    app.include_router(fhir.router)
     app.include_router(access_log.router)
     document_errors(app)
     return app

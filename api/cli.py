@@ -8,9 +8,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.cipher_cmd import add_cipher_command
 from api.demo_cmd import add_demo_parser
 from api.import_cmd import add_import_parser
-from api.keys_cmd import add_keys_parser
+from api.keys_cmd import add_key_commands
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
 from api.report_cmd import add_audit_parser, add_report_parser
@@ -28,6 +29,7 @@ def is_loopback_host(host: str) -> bool:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from adapters.protect import StoreKeyMismatch
     from api.app import create_app, open_access
     from api.logs import configure_logging, logging_config
     from api.policies_cmd import install_sighup_reload
@@ -52,7 +54,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     try:
         app = create_app(settings)
-    except PolicyLoadError as exc:
+    except (PolicyLoadError, StoreKeyMismatch, ValueError) as exc:
+        # ValueError: settings refused (their messages never carry secrets or passwords).
         print(f"injtrack serve: refusing to start: {exc}", file=sys.stderr)
         return 2
     install_sighup_reload()
@@ -75,13 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
     serve.set_defaults(func=_serve)
+    keys = sub.add_parser(
+        "keys",
+        help="API keys (create, list, revoke) and the secrets of encryption at rest (cipher)",
+    )
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    add_key_commands(keys_commands)
+    add_cipher_command(keys_commands)
     add_projections_parser(sub)
     add_policies_parser(sub)
     add_demo_parser(sub)
     add_import_parser(sub)
     add_report_parser(sub)
     add_audit_parser(sub)
-    add_keys_parser(sub)
     return parser
 
 

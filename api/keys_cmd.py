@@ -70,9 +70,8 @@ def _revoke(args: argparse.Namespace) -> int:
     return _with_access(args, run)
 
 
-def add_keys_parser(sub: Any) -> None:
-    keys = sub.add_parser("keys", help="manage API keys (create, list, revoke)")
-    ksub = keys.add_subparsers(dest="keys_command", required=True)
+def add_key_commands(ksub: Any) -> None:
+    """Register ``create``, ``list`` and ``revoke`` on the subparsers of the ``keys`` group."""
     roles = ", ".join(r.value for r in Role)
 
     create = ksub.add_parser("create", help="create a key; prints it once, on its last line")

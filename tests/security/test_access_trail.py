@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from tests.builders import outcome, procedure
 from tests.security.conftest import keyed
-from tests.support import FakeClock, store_size
+from tests.support import FakeClock, on_backends, store_size
 
 
 def test_reads_writes_and_refusals_are_recorded_with_who_what_whom_and_when(
@@ -102,3 +103,27 @@ def test_the_access_log_pages_and_is_for_auditors(client: TestClient) -> None:
         ).status_code
         == 422
     )
+
+
+@on_backends("sqlite", "postgres")
+def test_with_encryption_on_the_trail_stores_no_patient_id_in_clear(make_settings, backend) -> None:
+    from adapters.protect import generate_secrets
+    from api.app import create_app
+
+    secrets = generate_secrets()
+    settings = make_settings(
+        cipher_key=SecretStr(secrets["INJTRACK_CIPHER_KEY"]),
+        stream_id_secret=SecretStr(secrets["INJTRACK_STREAM_ID_SECRET"]),
+    )
+    with TestClient(create_app(settings)) as client:
+        ring = keyed(client)
+        client.get("/v1/patients/p-hidden-42/history", headers=ring.headers("auditor"))
+        log = client.get(
+            "/v1/access-log", params={"patient_id": "p-hidden-42"}, headers=ring.headers("auditor")
+        ).json()
+        store = client.app.state.access.store  # type: ignore[attr-defined]
+        with store._cursor(write=False) as cur:
+            cur.execute(f"SELECT * FROM {store.table('injtrack_access_log')}")
+            raw = repr(cur.fetchall())
+    assert [e["patient_id"] for e in log["entries"]] == ["p-hidden-42"]
+    assert "p-hidden-42" not in raw
