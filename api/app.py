@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.ledger import InjectionLedger, utc_now
-from api.routers import authorizations, eligibility, events, health, policies
+from api.routers import authorizations, cds_hooks, eligibility, events, health, policies
 from api.routers import state as state_router
 from api.settings import Settings
 
@@ -44,4 +44,5 @@ def create_app(
     app.include_router(authorizations.router)
     app.include_router(policies.router)
     app.include_router(state_router.router)
+    app.include_router(cds_hooks.router)
     return app

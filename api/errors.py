@@ -80,6 +80,56 @@ class NotFound(ServiceError):
     status_code = 404
 
 
+class OperationOutcomeError(ServiceError):
+    """An error of the CDS Hooks endpoints, answered as a FHIR OperationOutcome (the form CDS
+    clients parse) with the service's usual ``detail`` beside it."""
+
+    issue_code = "invalid"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str, expression: str | None = None) -> None:
+        super().__init__(message)
+        self.expression = expression
+
+    def body(self) -> dict[str, Any]:
+        issue: dict[str, Any] = {
+            "severity": "error",
+            "code": self.issue_code,
+            "diagnostics": self.message,
+        }
+        if self.expression:
+            issue["expression"] = [self.expression]
+        return {"resourceType": "OperationOutcome", "issue": [issue], "detail": self.message}
+
+
+class CdsBadRequest(OperationOutcomeError):
+    """400: the CDS Hooks call is malformed or its FHIR resources are invalid."""
+
+    status_code = 400
+
+
+class CdsUnauthorized(OperationOutcomeError):
+    """401: the client JWT is missing or not acceptable."""
+
+    status_code = 401
+    issue_code = "security"
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class CdsServiceNotFound(OperationOutcomeError):
+    """404: no CDS service has this id."""
+
+    status_code = 404
+    issue_code = "not-found"
+
+
+class CdsPreconditionFailed(OperationOutcomeError):
+    """412: data the service needs was neither prefetched nor fetchable."""
+
+    status_code = 412
+    issue_code = "incomplete"
+
+
 def _describe(error: FieldError) -> str:
     where = f"events[{error.index}]." if error.index is not None else ""
     return f"{where}{error.field}: {error.message}"
@@ -130,6 +180,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         headers = {"Retry-After": "1"} if isinstance(exc, WriteContention) else None
+        if isinstance(exc, OperationOutcomeError) and exc.headers:
+            headers = dict(exc.headers)
         return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=headers)
 
     @app.exception_handler(PolicyLookupError)

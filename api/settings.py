@@ -10,10 +10,30 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from interop.cdshooks.auth import CdsClient
+from interop.cdshooks.crd import CrdVersion
+
 Persistence = Literal["sqlite", "postgres", "memory"]
+
+
+class CdsPayer(BaseModel):
+    """Which policy set decides CDS Hooks calls for a payer (or one of its plans).
+
+    ``payer`` matches a ``Coverage.payor`` reference (``Organization/acme``), identifier value
+    or display; ``plan``, when given, must equal a ``Coverage.class`` value of type plan, group
+    or subplan (a plan entry wins over a payer-only entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payer: str = Field(min_length=1)
+    plan: str | None = None
+    policy_set: str = Field(min_length=1)
+    label: str | None = None  # the card source label; default: the payer string
+    prior_authorization: bool = True  # the set's services need prior authorization
+    policy_links: dict[str, str] = {}  # guideline id -> public URL of the policy document
 
 
 class Settings(BaseSettings):
@@ -32,6 +52,18 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     write_retries: int = Field(default=20, ge=0, le=1000)
+
+    # CDS Hooks / Da Vinci CRD (see the README's "CDS Hooks / CRD" section).
+    cds_clients: list[CdsClient] = []  # registered EHRs and their key sets (JSON)
+    cds_payers: list[CdsPayer] = []  # payer/plan -> policy set (JSON)
+    cds_default_policy_set: str = "nia"
+    cds_payer_label: str = "injection-tracker"
+    cds_prior_authorization: bool = True  # for calls no cds_payers entry matches
+    cds_policy_links: dict[str, str] = {}  # guideline id -> URL, for every payer
+    cds_crd_version: CrdVersion = CrdVersion.STU2
+    cds_member_identifier_system: str | None = None
+    cds_public_base_url: str | None = None  # the base URL clients call (JWT aud), if proxied
+    cds_jwt_max_lifetime_seconds: int = Field(default=300, ge=1, le=3600)
 
     @property
     def effective_persistence(self) -> Persistence:

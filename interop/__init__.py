@@ -1,0 +1,1 @@
+"""Interoperability: FHIR R4 and CDS Hooks models and mappings."""
