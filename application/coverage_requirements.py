@@ -11,8 +11,8 @@ sentence behind a refusal or a missing fact, the next eligible date, no active c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -27,7 +27,6 @@ from interop.cdshooks.models import Action, Card, CdsRequest, CdsResponse, Codin
 from interop.cdshooks.orders import (
     CoverageFacts,
     DraftOrder,
-    FhirInputError,
     bundle_resources,
     coverage_facts,
     map_order,
@@ -304,33 +303,34 @@ def _decided(
         for a in decision.applied
         if (url := _policy_url(a.guideline.id, rule)) is not None
     )
-    base = {
-        "coverage_reference": coverage.reference,
-        "date": today,
-        "assertion_id": assertion_id,
-        "billing_codes": _billing(order),
-        "policy_links": links,
-    }
+    base = CoverageAssertion(
+        coverage_reference=coverage.reference,
+        covered="covered",
+        pa_needed=_pa(rule),
+        date=today,
+        assertion_id=assertion_id,
+        billing_codes=_billing(order),
+        policy_links=links,
+    )
     if decision.decision == "eligible":
-        return CoverageAssertion(covered="covered", pa_needed=_pa(rule), **base)
+        return base
     if decision.decision == "not_eligible":
         failing = [r for r in decision.reasons if r.status is Status.FAIL]
         text = "; ".join(f"{r.rule}: {r.message}" for r in failing)
         if decision.next_eligible_date is not None:
             text += f"; next eligible {decision.next_eligible_date.isoformat()}"
-        return CoverageAssertion(
-            covered="not-covered", reasons=(AssertionReason(text=text),), **base
+        return replace(
+            base, covered="not-covered", pa_needed=None, reasons=(AssertionReason(text=text),)
         )
     missing = [r for r in decision.reasons if r.status is Status.MISSING]
     text = "documentation missing: " + "; ".join(f"{r.rule}: {r.message}" for r in missing)
-    return CoverageAssertion(
+    return replace(
+        base,
         covered="conditional",
-        pa_needed=_pa(rule),
         doc_needed=("clinical",),
         doc_purpose=("withpa",) if rule.prior_authorization else ("retain-doc",),
         info_needed=("OTH",),
         reasons=(AssertionReason(text=text),),
-        **base,
     )
 
 
@@ -501,13 +501,10 @@ def _decision_card(decision: Decision, rule: PayerRule, config: CrdConfig) -> Ca
         failing = [r for r in decision.reasons if r.status is Status.FAIL]
         nxt = decision.next_eligible_date
         timed = nxt is not None
-        summary = (
-            f"{guideline.id}: not covered before {nxt.isoformat()}"
-            if timed
-            else f"{guideline.id}: criteria not met"
-        )
+        summary = f"{guideline.id}: criteria not met"
         detail = _cited(failing)
-        if timed:
+        if nxt is not None:
+            summary = f"{guideline.id}: not covered before {nxt.isoformat()}"
             detail += f"\n\nNext eligible date of service: **{nxt.isoformat()}**."
         return Card(
             summary=summary[:139],
@@ -568,15 +565,3 @@ def config_from(
         policy_links=dict(policy_links),
     )
     return CrdConfig(version, rules, default, member_identifier_system)
-
-
-Clock = Callable[[], Any]
-__all__ = [
-    "BadHookRequest",
-    "Caller",
-    "CrdConfig",
-    "FhirInputError",
-    "PrefetchMissing",
-    "answer",
-    "config_from",
-]

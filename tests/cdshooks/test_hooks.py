@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.ledger import InjectionLedger
 from api.settings import CdsPayer
-from interop.cdshooks.crd import TEMP_SYSTEM
+from interop.cdshooks.crd import CARD_TYPE_SYSTEM_22, TEMP_SYSTEM, CrdVersion
 from tests.builders import outcome, parse, procedure
 from tests.cdshooks import fhir
 from tests.cdshooks.checks import check_answer
@@ -267,3 +267,43 @@ def test_malformed_calls_are_400_with_an_operation_outcome(cds: TestClient) -> N
         body = response.json()
         assert body["resourceType"] == "OperationOutcome", name
         assert body["issue"][0]["severity"] == "error", name
+
+
+def test_crd_2_2_links_the_policy_in_a_detail_and_says_indeterminate_for_no_member(
+    make_cds_client: Any, ledger: InjectionLedger
+) -> None:
+    client = make_cds_client(
+        cds_crd_version=CrdVersion.V2_2,
+        cds_policy_links={"NIA_CG_300": "https://payer.example/policies/NIA_CG_300"},
+    )
+    history_of_one_esi(ledger)
+    order = fhir.service_request(on="2025-01-19", levels=["L4-L5"])
+    body = post(client, SIGN, fhir.hook_call(orders=[order]))
+    info = check_answer(body, [order], CrdVersion.V2_2)["sr-1"]
+    (detail,) = info["detail"]
+    assert {"url": "value", "valueUrl": "https://payer.example/policies/NIA_CG_300"} in detail
+    (card,) = body["cards"]
+    assert card["source"]["topic"]["system"] == CARD_TYPE_SYSTEM_22
+    assert "links" not in card  # the link travels in the extension
+
+    unknown = fhir.hook_call(
+        orders=[order],
+        prefetch={"coverage": fhir.bundle(fhir.coverage(member_id=None), kind="searchset")},
+    )
+    info = check_answer(post(client, SIGN, unknown), [order], CrdVersion.V2_2)["sr-1"]
+    assert info["covered"] == ["indeterminate"]
+    assert info["reason"][0]["coding"][0]["code"] == "no-member-found"
+
+
+def test_crd_2_0_1_puts_the_policy_link_on_the_card(
+    make_cds_client: Any, ledger: InjectionLedger
+) -> None:
+    client = make_cds_client(
+        cds_policy_links={"NIA_CG_300": "https://payer.example/policies/NIA_CG_300"}
+    )
+    history_of_one_esi(ledger)
+    order = fhir.service_request(on="2025-01-19", levels=["L4-L5"])
+    body = post(client, SIGN, fhir.hook_call(orders=[order]))
+    assert "detail" not in check_answer(body, [order])["sr-1"]
+    (card,) = body["cards"]
+    assert card["links"][0]["url"] == "https://payer.example/policies/NIA_CG_300"
