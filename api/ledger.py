@@ -165,6 +165,10 @@ class InjectionLedger(Application[UUID]):
             if patient is None:
                 patient = work[event.patient_id] = _PatientWork(self._ledger(event.patient_id))
             payload = event.model_dump(mode="json")
+            if payload.get("provider_id", "") is None:
+                # Optional fields added later stay out of the fingerprint when absent, so
+                # an event recorded before they existed is still a duplicate when resent.
+                del payload["provider_id"]
             print_ = fingerprint(payload)
             existing = patient.known(event.event_id)
             if existing is not None:
@@ -242,6 +246,7 @@ class InjectionLedger(Application[UUID]):
                 "approach": approach,
                 "device_type": event.device_type,
                 "authorization_id": event.authorization_id,
+                "provider_id": event.provider_id,
             }
             entry = LedgerEntry(
                 event.event_id,

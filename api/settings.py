@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     """``INJTRACK_DB`` (SQLite file, default ``./injtrack.sqlite``), ``INJTRACK_DATABASE_URL``
     (PostgreSQL, wins when set), ``INJTRACK_PERSISTENCE`` (force ``memory`` for throwaway
     runs), ``INJTRACK_VIEW_DB`` (the read model's SQLite file, default beside the store),
-    ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``)."""
+    ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``),
+    ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
+    is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
+    :class:`interop.fhir.mapping.PatientIdentityRule`)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -52,6 +55,7 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     write_retries: int = Field(default=20, ge=0, le=1000)
+    fhir_member_identifier_system: str | None = None
 
     # CDS Hooks / Da Vinci CRD (see the README's "CDS Hooks / CRD" section).
     cds_clients: list[CdsClient] = []  # registered EHRs and their key sets (JSON)

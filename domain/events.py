@@ -89,6 +89,8 @@ class PatientRegion(Aggregate):
         approach: str | None
         device_type: str | None
         authorization_id: str | None
+        # Optional and last: events stored before it existed read it as None.
+        provider_id: str | None = None
 
         def apply(self, aggregate: PatientRegion) -> None:
             aggregate.event_ids.add(self.event_id)

@@ -1,1 +1,1 @@
-"""Interoperability: FHIR R4 and CDS Hooks models and mappings."""
+"""Interoperability: FHIR R4 and CDS Hooks models and their mappings to our contract."""

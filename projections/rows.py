@@ -59,6 +59,7 @@ class ProcedureRow:
     recorded_at: str
     outcomes: list[dict[str, Any]]
     authorizations: list[dict[str, Any]]
+    provider_id: str | None = None
 
     def as_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,6 +176,7 @@ def _family_rows(
                 recorded_at=proc.recorded_at.isoformat(),
                 outcomes=_outcomes(proc),
                 authorizations=linked,
+                provider_id=proc.provider_id,
             )
         )
     return rows

@@ -74,6 +74,7 @@ class Procedure:
     authorization_id: str | None
     recorded_at: datetime
     outcomes: tuple[Outcome, ...] = ()
+    provider_id: str | None = None
 
     @property
     def primary_cpt(self) -> str:
@@ -483,6 +484,7 @@ def fold(
                 authorization_id=e.authorization_id,
                 recorded_at=e.timestamp,
                 outcomes=tuple(own),
+                provider_id=e.provider_id,
             )
         )
     procedures.sort(key=lambda p: (p.date_of_service, p.event_id))

@@ -20,6 +20,9 @@ class _EventIn(StrictModel):
 class ProcedurePerformedIn(_EventIn, ProcedureFields):
     type: Literal["procedure_performed"]
     authorization_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    provider_id: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        default=None, description="the rendering provider (NPI or the payer's provider id)"
+    )
 
 
 class OutcomeReportedIn(_EventIn):
