@@ -65,7 +65,6 @@ class Settings(BaseSettings):
     cds_prior_authorization: bool = True  # for calls no cds_payers entry matches
     cds_policy_links: dict[str, str] = {}  # guideline id -> URL, for every payer
     cds_crd_version: CrdVersion = CrdVersion.STU2
-    cds_member_identifier_system: str | None = None
     cds_public_base_url: str | None = None  # the base URL clients call (JWT aud), if proxied
     cds_jwt_max_lifetime_seconds: int = Field(default=300, ge=1, le=3600)
 

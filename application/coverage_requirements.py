@@ -30,16 +30,15 @@ from interop.cdshooks.orders import (
     bundle_resources,
     coverage_facts,
     map_order,
-    member_type_identifiers,
+    member_patient_id,
     parse,
-    patient_identifiers,
 )
+from interop.fhir.mapping import MappingError, PatientIdentityRule
 from policies import registry
 from policies.engine import Decision, NoGuideline, Proposed, Reason, Status, decide
 from projections.state import PatientState, fold
 
 ASSERTION_NAMESPACE = uuid.UUID("0b7c8e2a-3d51-4c55-9a0e-52c0f3a1d6b4")
-PATIENT_ID_MAX = 64
 
 
 class PrefetchMissing(Exception):
@@ -84,7 +83,7 @@ class CrdConfig:
     version: CrdVersion
     payers: Sequence[tuple[str, str | None, PayerRule]]  # (payer, plan or None, rule)
     default: PayerRule
-    member_identifier_system: str | None
+    identity: PatientIdentityRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +112,13 @@ def answer(
         return CdsResponse(cards=[_no_coverage_card(config)])
     coverage = coverage_facts(coverage_json, "prefetch.coverage")
     rule = payer_rule(coverage, config)
-    patient_json = prefetch.get("patient")
-    patient_id = member_id(coverage_json, coverage, patient_json, config.member_identifier_system)
+    unknown_why = ""
+    try:
+        patient_id: str | None = member_patient_id(
+            config.identity, coverage, prefetch.get("patient"), context.patientId
+        )
+    except MappingError as exc:
+        patient_id, unknown_why = None, exc.reason
 
     state: PatientState | None = None
     actions: list[Action] = []
@@ -127,7 +131,9 @@ def answer(
             )
         )
         if patient_id is None:
-            assertion = _unknown_member(order, coverage, rule, config, today, assertion_id)
+            assertion = _unknown_member(
+                order, coverage, rule, config, today, assertion_id, unknown_why
+            )
             actions.append(_update(order, assertion, config.version))
             continue
         if not order.decidable:
@@ -215,35 +221,6 @@ def payer_rule(coverage: CoverageFacts, config: CrdConfig) -> PayerRule:
         if payer in coverage.payers and plan is None:
             return rule
     return config.default
-
-
-def member_id(
-    coverage_json: dict[str, Any],
-    coverage: CoverageFacts,
-    patient_json: Any,
-    system: str | None,
-) -> str | None:
-    """Our patient id: the member identifier of the configured system on the Coverage, else
-    on the Patient; with no system configured, the Coverage identifier typed MB, else
-    ``Coverage.subscriberId``. None when nothing usable is found."""
-    candidates: list[str] = []
-    if system is not None:
-        candidates += [v for s, v in coverage.member_ids if s == system]
-        patient = patient_json if isinstance(patient_json, dict) else None
-        if patient is not None and patient.get("resourceType") == "Bundle":
-            found = [r for _, r in bundle_resources(patient, "prefetch.patient")]
-            patient = found[0] if found else None
-        candidates += [
-            v for s, v in patient_identifiers(patient, "prefetch.patient") if s == system
-        ]
-    else:
-        candidates += list(member_type_identifiers(coverage_json))
-        if coverage.subscriber_id:
-            candidates.append(coverage.subscriber_id)
-    for value in candidates:
-        if 0 < len(value) <= PATIENT_ID_MAX and all(c.isalnum() or c in "._-" for c in value):
-            return value
-    return None
 
 
 def _proposed(order: DraftOrder) -> Proposed:
@@ -362,10 +339,9 @@ def _unknown_member(
     config: CrdConfig,
     today: date,
     assertion_id: str,
+    why: str,
 ) -> CoverageAssertion:
-    text = "member not found: the Coverage (or Patient) carries no usable member identifier" + (
-        f" of system {config.member_identifier_system}" if config.member_identifier_system else ""
-    )
+    text = f"member not found: {why}"
     if config.version is CrdVersion.V2_2:
         return CoverageAssertion(
             coverage_reference=coverage.reference,
@@ -564,4 +540,4 @@ def config_from(
         prior_authorization=default_prior_authorization,
         policy_links=dict(policy_links),
     )
-    return CrdConfig(version, rules, default, member_identifier_system)
+    return CrdConfig(version, rules, default, PatientIdentityRule(member_identifier_system))

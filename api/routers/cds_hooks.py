@@ -116,7 +116,7 @@ def _config(request: Request) -> CrdConfig:
             s.cds_payer_label,
             s.cds_prior_authorization,
             s.cds_policy_links,
-            s.cds_member_identifier_system,
+            s.fhir_member_identifier_system,
         )
         state.cds_config = config
     return config

@@ -30,9 +30,9 @@ What is read (everything else is "not documented", so rules needing it answer *m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fhir.resources.R4B.coverage import Coverage
@@ -41,29 +41,23 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
-from domain.catalog import CATALOG, Region, RegionRule
+from domain.catalog import CATALOG, Region
+from interop.fhir.codes import LOINC_SYSTEM
+from interop.fhir.mapping import (
+    MappingError,
+    PatientIdentityRule,
+    billed_codes,
+    clinical_date,
+    laterality_from_body_sites,
+    laterality_from_body_structure,
+    levels_from_body_sites,
+    region_of,
+    target_body_structure,
+)
 
-CPT_SYSTEM = "http://www.ama-assn.org/go/cpt"
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
 FHIR_BASE = "https://injection-tracker.example/fhir"
 ATTESTATION_URL = f"{FHIR_BASE}/StructureDefinition/attested-clinical-facts"
 PROCEDURE_DETAILS_URL = f"{FHIR_BASE}/StructureDefinition/proposed-procedure-details"
-LEVEL_SYSTEM = f"{FHIR_BASE}/CodeSystem/spinal-level"
-MEMBER_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
-COVERAGE_CLASS_SYSTEM = "http://terminology.hl7.org/CodeSystem/coverage-class"
-
-SNOMED_REGIONS: dict[str, Region] = {
-    "122494005": Region.CERVICAL,
-    "122495006": Region.THORACIC,
-    "122496007": Region.LUMBAR,
-    "1217253001": Region.LUMBAR,
-}
-SNOMED_LATERALITY: dict[str, str] = {
-    "7771000": "left",
-    "24028007": "right",
-    "51440002": "bilateral",
-}
 PAIN_LOINC = frozenset({"72514-3", "38208-5"})
 DETAIL_FIELDS = ("intent", "agent", "indication", "approach", "device_type")
 
@@ -127,59 +121,38 @@ class DraftOrder:
         return not self.problems and self.region is not None
 
 
-def _codings(concepts: Iterable[Any] | None) -> list[Any]:
-    return [c for concept in concepts or [] for c in (concept.coding or [])]
-
-
 def map_order(
     resource: dict[str, Any], where: str, call_date: date, observations: list[Observation]
 ) -> DraftOrder | None:
     """The order as a proposed procedure, or None when none of its codes is a CPT code of
     the catalog (an order this service has nothing to say about)."""
     sr: ServiceRequest = parse(ServiceRequest, resource, where)
-    cpts = [
-        c.code
-        for c in (sr.code.coding or [] if sr.code else [])
-        if c.system == CPT_SYSTEM and c.code
-    ]
-    known = [c for c in dict.fromkeys(cpts) if c in CATALOG]
-    if not known:
+    try:
+        codes = billed_codes([sr.code])
+    except MappingError:
         return None
-    known.sort(key=lambda c: CATALOG[c].is_add_on)  # primary first
+    codes.sort(key=lambda c: CATALOG[c].is_add_on)  # primary first
     problems: list[str] = []
-    if sr.occurrenceDateTime is not None:
-        dos = _as_date(sr.occurrenceDateTime)
-    elif sr.occurrencePeriod is not None and sr.occurrencePeriod.start is not None:
-        dos = _as_date(sr.occurrencePeriod.start)
-    else:
-        dos = call_date
-    site_codings = _codings(sr.bodySite)
-    regions = {
-        SNOMED_REGIONS[c.code]
-        for c in site_codings
-        if c.system == SNOMED and c.code in SNOMED_REGIONS
-    }
+    dos: date | None = None
+    try:
+        dos = clinical_date(sr.occurrenceDateTime) or clinical_date(
+            sr.occurrencePeriod.start if sr.occurrencePeriod else None
+        )
+    except MappingError as exc:
+        problems.append(exc.reason)
+    dos = dos or call_date
+    structure = target_body_structure(sr)
+    levels = levels_from_body_sites(sr.bodySite or [])
     region: Region | None = None
-    if len(regions) > 1:
-        problems.append("bodySite names more than one spinal region")
-    elif regions:
-        region = regions.pop()
-    else:
-        rules = {CATALOG[c].regions for c in known}
-        if rules == {RegionRule.LUMBAR}:
-            region = Region.LUMBAR
-        else:
-            problems.append(
-                "bodySite does not code the spinal region (SNOMED CT 122494005 cervical, "
-                "122495006 thoracic or 122496007 lumbar) and the code allows more than one"
-            )
-    sides = {
-        SNOMED_LATERALITY[c.code]
-        for c in site_codings
-        if c.system == SNOMED and c.code in SNOMED_LATERALITY
-    }
-    laterality = sides.pop() if len(sides) == 1 else ("bilateral" if sides else None)
-    levels = tuple(c.code for c in site_codings if c.system == LEVEL_SYSTEM and c.code)
+    try:
+        region = region_of(
+            body_sites=sr.bodySite or [], structure=structure, levels=levels, codes=codes
+        )
+    except MappingError as exc:
+        problems.append(exc.reason)
+    laterality = laterality_from_body_sites(sr.bodySite or []) or laterality_from_body_structure(
+        structure
+    )
     details = _sub_extensions(resource, PROCEDURE_DETAILS_URL)
     clinical = _sub_extensions(resource, ATTESTATION_URL)
     if "pain_score" not in clinical:
@@ -189,23 +162,15 @@ def map_order(
     return DraftOrder(
         resource=resource,
         reference=f"ServiceRequest/{sr.id}" if sr.id else where,
-        codes=tuple(known),
+        codes=tuple(codes),
         date_of_service=dos,
         region=region,
-        laterality=laterality,
-        levels=levels,
+        laterality=laterality.value if laterality else None,
+        levels=tuple(levels),
         details={k: v for k, v in details.items() if k in DETAIL_FIELDS},
         clinical=clinical,
         problems=tuple(problems),
     )
-
-
-def _as_date(value: date | datetime | str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def _sub_extensions(resource: Mapping[str, Any], url: str) -> dict[str, Any]:
@@ -225,11 +190,12 @@ def latest_pain_score(observations: list[Observation], on_or_before: date) -> fl
     for obs in observations:
         if obs.status in ("entered-in-error", "cancelled", "preliminary"):
             continue
-        codes = {c.code for c in _codings([obs.code]) if c.system == LOINC}
+        codes = {c.code for c in obs.code.coding or [] if c.system == LOINC_SYSTEM}
         if not codes & PAIN_LOINC:
             continue
         when = obs.effectiveDateTime or (obs.effectivePeriod.start if obs.effectivePeriod else None)
-        if when is None or _as_date(when) > on_or_before:
+        day = clinical_date(when) if when is not None else None
+        if day is None or day > on_or_before:
             continue
         if obs.valueInteger is not None:
             value = float(obs.valueInteger)
@@ -237,8 +203,8 @@ def latest_pain_score(observations: list[Observation], on_or_before: date) -> fl
             value = float(obs.valueQuantity.value)
         else:
             continue
-        if best is None or _as_date(when) >= best[0]:
-            best = (_as_date(when), value)
+        if best is None or day >= best[0]:
+            best = (day, value)
     return best[1] if best else None
 
 
@@ -249,10 +215,8 @@ def latest_pain_score(observations: list[Observation], on_or_before: date) -> fl
 class CoverageFacts:
     reference: str  # "Coverage/<id>"
     payers: tuple[str, ...]  # payor references, identifier values and displays
-    plans: tuple[str, ...]  # class values of type plan or group
-    member_ids: tuple[tuple[str | None, str], ...]  # (identifier system, value)
-    subscriber_id: str | None
-    beneficiary: str | None
+    plans: tuple[str, ...]  # class values of type plan, group or subplan
+    coverage: Coverage
 
 
 def coverage_facts(resource: dict[str, Any], where: str) -> CoverageFacts:
@@ -267,34 +231,37 @@ def coverage_facts(resource: dict[str, Any], where: str) -> CoverageFacts:
         for c in cov.class_fhir or []
         if c.value and {cc.code for cc in c.type.coding or []} & {"plan", "group", "subplan"}
     ]
-    members = [(i.system, i.value) for i in cov.identifier or [] if i.value]
     return CoverageFacts(
         reference=f"Coverage/{cov.id}" if cov.id else "Coverage",
         payers=tuple(payers),
         plans=tuple(plans),
-        member_ids=tuple(members),
-        subscriber_id=cov.subscriberId,
-        beneficiary=cov.beneficiary.reference if cov.beneficiary else None,
+        coverage=cov,
     )
 
 
-def patient_identifiers(
-    resource: dict[str, Any] | None, where: str
-) -> tuple[tuple[str | None, str], ...]:
-    if resource is None:
-        return ()
-    patient: Patient = parse(Patient, resource, where)
-    return tuple((i.system, i.value) for i in patient.identifier or [] if i.value)
+def member_patient_id(
+    rule: PatientIdentityRule,
+    coverage: CoverageFacts,
+    patient_json: Any,
+    patient_id: str,
+) -> str:
+    """Our patient id by the FHIR import's identity rule. With a member identifier system
+    configured: the Coverage's identifier of that system (the member id), else the
+    beneficiary reference's or the Patient resource's. Without one: the logical id of the
+    Coverage's beneficiary (else the hook's ``patientId``). Raises :class:`MappingError`
+    ("no patient: ...") when the rule finds none."""
+    from fhir.resources.R4B.reference import Reference
 
-
-def member_type_identifiers(resource: dict[str, Any]) -> tuple[str, ...]:
-    """Coverage identifiers typed MB (member number) in the v2-0203 table."""
-    out = []
-    for ident in resource.get("identifier") or []:
-        codings = (ident.get("type") or {}).get("coding") or []
-        member = any(
-            c.get("system") == MEMBER_TYPE_SYSTEM and c.get("code") == "MB" for c in codings
-        )
-        if member and ident.get("value"):
-            out.append(ident["value"])
-    return tuple(out)
+    cov = coverage.coverage
+    if rule.member_system is not None:
+        for ident in cov.identifier or []:
+            if ident.system == rule.member_system and ident.value:
+                return rule.patient_id(Reference(identifier=ident))
+    patients: dict[str, Any] = {}
+    for where, resource in bundle_resources(patient_json, "prefetch.patient"):
+        if resource.get("resourceType") == "Patient":
+            patient: Patient = parse(Patient, resource, where)
+            if patient.id:
+                patients[f"Patient/{patient.id}"] = patient
+    reference = cov.beneficiary or Reference(reference=f"Patient/{patient_id}")
+    return rule.patient_id(reference, patients)

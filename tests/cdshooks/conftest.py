@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ledger import InjectionLedger
 from api.settings import Settings
+from tests.cdshooks import fhir
 from tests.support import FakeClock
 
 BASE = "http://testserver"
@@ -67,10 +68,12 @@ def make_cds_client(
     make_settings: Callable[..., Settings], ledger: InjectionLedger, clock: FakeClock
 ) -> Iterator[CdsClientFactory]:
     """``make_cds_client(host="127.0.0.1", **settings)``: the API over ``ledger`` and
-    ``clock``, called from ``host``."""
+    ``clock``, called from ``host``; members are identified by the payer's member-id system
+    unless ``fhir_member_identifier_system`` says otherwise."""
     made: list[TestClient] = []
 
     def make(host: str = "127.0.0.1", **overrides: Any) -> TestClient:
+        overrides.setdefault("fhir_member_identifier_system", fhir.MEMBER_SYSTEM)
         app = create_app(make_settings(**overrides), clock, ledger)
         client = TestClient(app, base_url=BASE, client=(host, 50000))
         made.append(client)

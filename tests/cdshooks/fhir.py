@@ -16,7 +16,8 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from interop.cdshooks.orders import ATTESTATION_URL, LEVEL_SYSTEM, PROCEDURE_DETAILS_URL
+from interop.cdshooks.orders import ATTESTATION_URL, PROCEDURE_DETAILS_URL
+from interop.fhir.codes import LEVEL_SYSTEM
 
 CPT = "http://www.ama-assn.org/go/cpt"
 SNOMED = "http://snomed.info/sct"

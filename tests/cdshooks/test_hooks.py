@@ -169,7 +169,7 @@ def test_a_cervical_code_without_a_body_site_is_conditional_on_the_region(cds: T
     order = fhir.service_request("sr-c", ("64490",), sites=())
     info = check_answer(post(cds, SIGN, fhir.hook_call(orders=[order])), [order])["sr-c"]
     assert info["covered"] == ["conditional"] and info["info-needed"] == ["OTH"]
-    assert "bodySite" in info["reason"][0]["text"]
+    assert "no spinal body site" in info["reason"][0]["text"]
 
 
 def test_an_unknown_member_is_conditional_and_nothing_is_recorded(
@@ -307,3 +307,13 @@ def test_crd_2_0_1_puts_the_policy_link_on_the_card(
     assert "detail" not in check_answer(body, [order])["sr-1"]
     (card,) = body["cards"]
     assert card["links"][0]["url"] == "https://payer.example/policies/NIA_CG_300"
+
+
+def test_without_a_member_system_the_patient_is_the_beneficiarys_logical_id(
+    make_cds_client: Any, ledger: InjectionLedger
+) -> None:
+    client = make_cds_client(fhir_member_identifier_system=None)
+    order = fhir.service_request(attested=MET)
+    info = check_answer(post(client, SIGN, fhir.hook_call(orders=[order])), [order])["sr-1"]
+    assert ledger.find_authorization("pat-1", info["coverage-assertion-id"][0]) is not None
+    assert ledger.find_authorization(MEMBER, info["coverage-assertion-id"][0]) is None
