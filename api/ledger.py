@@ -378,6 +378,55 @@ class InjectionLedger(Application[UUID]):
         self.save(ledger, stream)
         return True
 
+    def record_authorizations(
+        self,
+        patient_id: str,
+        items: Sequence[tuple[Region, dict[str, Any], dict[str, Any]]],
+    ) -> list[bool]:
+        """Store several authorization requests of one patient with their decisions (each
+        ``(region, requested, decided)`` as in :meth:`record_authorization`) in one
+        transaction. Returns, per item, False when its id was already recorded (then it is
+        skipped). Retries version conflicts like :meth:`record_batch`."""
+        return self._retrying(lambda: self._record_authorizations_once(patient_id, items))
+
+    def _record_authorizations_once(
+        self,
+        patient_id: str,
+        items: Sequence[tuple[Region, dict[str, Any], dict[str, Any]]],
+    ) -> list[bool]:
+        ledger = self._ledger(patient_id)
+        recorded_at = self.clock()
+        streams: dict[Region, PatientRegion] = {}
+        entries: list[LedgerEntry] = []
+        done: list[bool] = []
+        seen: set[str] = set()
+        for region, requested, decided in items:
+            key = self.authorization_key(requested["authorization_id"])
+            if key in seen or (ledger is not None and key in ledger.entries):
+                done.append(False)
+                continue
+            seen.add(key)
+            stream = streams.get(region)
+            if stream is None:
+                stream = streams[region] = self._region(patient_id, region) or PatientRegion.open(
+                    patient_id, region, recorded_at
+                )
+            print_ = fingerprint(requested.get("request", {}))
+            req_fields = {"event_id": key, "fingerprint": print_} | requested
+            dec_fields = {"event_id": key + "/decision", "fingerprint": print_} | decided
+            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
+            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+            entries += [
+                LedgerEntry(key, "authorization_requested", region.value, print_),
+                LedgerEntry(key + "/decision", "authorization_decided", region.value, print_),
+            ]
+            done.append(True)
+        if entries:
+            ledger = ledger or PatientLedger.open(patient_id, recorded_at)
+            ledger.accept(entries, recorded_at)
+            self.save(ledger, *streams.values())
+        return done
+
     @staticmethod
     def authorization_key(authorization_id: str) -> str:
         """The ledger key of an authorization (kept apart from client event ids)."""

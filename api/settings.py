@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``),
     ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
     is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
-    :class:`interop.fhir.mapping.PatientIdentityRule`)."""
+    :class:`interop.fhir.mapping.PatientIdentityRule`; the CDS Hooks service uses the same
+    rule), and the ``INJTRACK_CDS_*`` entries of the CDS Hooks / CRD service (registered
+    clients, payers, CRD version; the README's "CDS Hooks / CRD" section)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 

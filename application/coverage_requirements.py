@@ -63,9 +63,11 @@ class AuthorizationStore(Protocol):
 
     def patient_events(self, patient_id: str) -> list[RecordedEvent]: ...
 
-    def record_authorization(
-        self, patient_id: str, region: Region, requested: dict[str, Any], decided: dict[str, Any]
-    ) -> bool: ...
+    def record_authorizations(
+        self,
+        patient_id: str,
+        items: Sequence[tuple[Region, dict[str, Any], dict[str, Any]]],
+    ) -> list[bool]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,7 @@ def answer(
         patient_id, unknown_why = None, exc.reason
 
     state: PatientState | None = None
+    records: list[tuple[Region, dict[str, Any], dict[str, Any]]] = []
     actions: list[Action] = []
     cards: list[Card] = []
     for order in orders:
@@ -160,11 +163,14 @@ def answer(
         decision = decide(policy_set, state, proposed, clinical)
         assertion = _decided(order, coverage, rule, config, today, assertion_id, decision)
         ext = crd.extension(assertion, config.version)
-        _record(store, patient_id, order, proposed, decision, request, caller, assertion_id, ext)
+        records.append(_record(order, proposed, decision, request, caller, assertion_id, ext))
         actions.append(_action(order, ext, decision.decision))
         card = _decision_card(decision, rule, config)
         if card is not None:
             cards.append(card)
+    if records and patient_id is not None:
+        # One transaction for the call; a retried hook instance records nothing new.
+        store.record_authorizations(patient_id, records)
     return CdsResponse(cards=cards, systemActions=actions or None)
 
 
@@ -385,8 +391,6 @@ def _action(order: DraftOrder, ext: dict[str, Any], decision: str | None) -> Act
 
 
 def _record(
-    store: AuthorizationStore,
-    patient_id: str,
     order: DraftOrder,
     proposed: Proposed,
     decision: Decision,
@@ -394,9 +398,9 @@ def _record(
     caller: Caller,
     assertion_id: str,
     ext: dict[str, Any],
-) -> None:
-    """The assertion as an authorization decision on the patient's region stream, keyed by
-    the coverage-assertion id (a retried hook instance records nothing new)."""
+) -> tuple[Region, dict[str, Any], dict[str, Any]]:
+    """The assertion as an authorization request and decision for the patient's region
+    stream, keyed by the coverage-assertion id."""
     assert order.region is not None
     cds = {
         "hook": caller.hook,
@@ -439,7 +443,7 @@ def _record(
         "next_eligible_date": decision.next_eligible_date,
         "response": response,
     }
-    store.record_authorization(patient_id, order.region, requested, decided)
+    return order.region, requested, decided
 
 
 # ------------------------------------------------------------------------------- cards
