@@ -7,11 +7,12 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
+from adapters.eventstore import InjectionLedger, utc_now
 from api.errors import install_error_handlers
-from api.ledger import InjectionLedger, utc_now
 from api.routers import authorizations, cds_hooks, eligibility, events, health, policies
 from api.routers import state as state_router
 from api.settings import Settings
+from application.usecases import Tracker
 
 
 def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
@@ -37,6 +38,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.ledger = ledger or build_ledger(settings, clock)
+    app.state.tracker = Tracker(app.state.ledger, clock)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(events.router)

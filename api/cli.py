@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.demo_cmd import add_demo_parser
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
     add_projections_parser(sub)
     add_policies_parser(sub)
+    add_demo_parser(sub)
     return parser
 
 

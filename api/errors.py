@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,85 +9,60 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from domain.catalog import CatalogError
+from domain.errors import (
+    EventIdConflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    WriteContention,
+)
 from policies.engine import PolicyLookupError
 
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One reason an input was refused: which event (by index in the batch), which field."""
-
-    field: str
-    message: str
-    index: int | None = None
-    event_id: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"field": self.field, "message": self.message}
-        if self.index is not None:
-            body["index"] = self.index
-        if self.event_id is not None:
-            body["event_id"] = self.event_id
-        return body
+# HTTP status of each error a command can end in (the body shapes are below).
+STATUS: dict[type[ServiceError], int] = {
+    InvalidInput: 422,
+    EventIdConflict: 409,
+    WriteContention: 503,
+    NotFound: 404,
+}
 
 
-class ServiceError(Exception):
-    """Base of errors the API maps to a status code."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": self.message}
+def status_of(exc: ServiceError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
 
 
-class InvalidInput(ServiceError):
-    """422: the request is well-formed JSON but breaks the contract; nothing was stored."""
-
-    status_code = 422
-
-    def __init__(self, errors: list[FieldError], message: str | None = None) -> None:
-        super().__init__(message or "; ".join(_describe(e) for e in errors))
-        self.errors = errors
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
+def field_error_json(error: FieldError) -> dict[str, Any]:
+    body: dict[str, Any] = {"field": error.field, "message": error.message}
+    if error.index is not None:
+        body["index"] = error.index
+    if error.event_id is not None:
+        body["event_id"] = error.event_id
+    return body
 
 
-class EventIdConflict(ServiceError):
-    """409: an event id already names an event with different content."""
-
-    status_code = 409
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(_describe(e) for e in errors))
-        self.errors = errors
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": [e.as_json() for e in self.errors], "message": self.message}
+def error_body(exc: ServiceError) -> dict[str, Any]:
+    """The JSON body of an error: field errors listed under ``detail`` with a summary
+    ``message``; otherwise ``detail`` is the message."""
+    if isinstance(exc, (InvalidInput, EventIdConflict)):
+        return {"detail": [field_error_json(e) for e in exc.errors], "message": exc.message}
+    return {"detail": exc.message}
 
 
-class WriteContention(ServiceError):
-    """503: concurrent writers kept conflicting; nothing was stored, retry the request."""
-
-    status_code = 503
-
-
-class NotFound(ServiceError):
-    status_code = 404
-
-
-class OperationOutcomeError(ServiceError):
+class OperationOutcomeError(Exception):
     """An error of the CDS Hooks endpoints, answered as a FHIR OperationOutcome (the form CDS
     clients parse) with the service's usual ``detail`` beside it."""
 
+    status_code = 400
     issue_code = "invalid"
     headers: dict[str, str] | None = None
 
     def __init__(self, message: str, expression: str | None = None) -> None:
         super().__init__(message)
+        self.message = message
         self.expression = expression
 
     def body(self) -> dict[str, Any]:
@@ -104,8 +78,6 @@ class OperationOutcomeError(ServiceError):
 
 class CdsBadRequest(OperationOutcomeError):
     """400: the CDS Hooks call is malformed or its FHIR resources are invalid."""
-
-    status_code = 400
 
 
 class CdsUnauthorized(OperationOutcomeError):
@@ -128,11 +100,6 @@ class CdsPreconditionFailed(OperationOutcomeError):
 
     status_code = 412
     issue_code = "incomplete"
-
-
-def _describe(error: FieldError) -> str:
-    where = f"events[{error.index}]." if error.index is not None else ""
-    return f"{where}{error.field}: {error.message}"
 
 
 def _loc_to_error(loc: tuple[Any, ...], message: str) -> FieldError:
@@ -180,22 +147,24 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         headers = {"Retry-After": "1"} if isinstance(exc, WriteContention) else None
-        if isinstance(exc, OperationOutcomeError) and exc.headers:
-            headers = dict(exc.headers)
-        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=headers)
+        return JSONResponse(status_code=status_of(exc), content=error_body(exc), headers=headers)
+
+    @app.exception_handler(OperationOutcomeError)
+    async def _operation_outcome(_: Request, exc: OperationOutcomeError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers)
 
     @app.exception_handler(PolicyLookupError)
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:
         # An unknown policy set, or a code the set has no guideline for.
         invalid = InvalidInput([FieldError(exc.field, exc.message)])
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(CatalogError)
     async def _catalog(_: Request, exc: CatalogError) -> JSONResponse:
         # A proposed procedure's codes break the catalog (decision requests only; batch
         # ingestion reports catalog errors per event itself).
         invalid = InvalidInput([FieldError(f"procedure.{exc.field}", exc.message)])
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -204,4 +173,4 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         invalid = InvalidInput(errors)
-        return JSONResponse(status_code=422, content=invalid.body())
+        return JSONResponse(status_code=422, content=error_body(invalid))

@@ -1,6 +1,6 @@
 """``injtrack projections rebuild | status | run [--follow]``: the population read model.
 
-The read model (:mod:`projections.readmodel`) lives in its own SQLite file
+The read model (:mod:`adapters.readmodel`) lives in its own SQLite file
 (``INJTRACK_VIEW_DB``, default beside the store) or, when ``INJTRACK_DATABASE_URL`` is set, in
 ``injtrack_view_*`` tables of the PostgreSQL schema.
 """
@@ -15,16 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from api.settings import Settings
-from projections.readmodel import (
+from adapters.eventstore import InjectionLedger
+from adapters.readmodel import (
     DEFAULT_PAGE_SIZE,
     OpenedView,
     PageResult,
     ReadModel,
     ViewStatus,
-    catch_up,
     open_view,
 )
+from api.settings import Settings
+from application.usecases import catch_up_view, rebuild_view
 
 
 def view_env(settings: Settings) -> dict[str, str]:
@@ -42,7 +43,7 @@ def view_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def opened(settings: Settings) -> Iterator[tuple[Any, ReadModel]]:
+def opened(settings: Settings) -> Iterator[tuple[InjectionLedger, ReadModel]]:
     """The event store application and the read model, closed afterwards."""
     from api.app import build_ledger
 
@@ -58,21 +59,22 @@ def opened(settings: Settings) -> Iterator[tuple[Any, ReadModel]]:
 
 
 def run_catch_up(
-    ledger: Any,
+    ledger: InjectionLedger,
     view: ReadModel,
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress: bool = False,
+    rebuild: bool = False,
     on_page: Callable[[PageResult], None] | None = None,
 ) -> int:
-    """Bring the view up to the store's current end, optionally with a tqdm bar."""
+    """Bring the view up to the store's current end (``rebuild``: from the start),
+    optionally with a tqdm bar."""
+    use_case = rebuild_view if rebuild else catch_up_view
     if not progress:
-        return catch_up(
-            view, ledger.recorder, ledger.mapper, ledger.name, page_size=page_size, on_page=on_page
-        )
+        return use_case(ledger, view, page_size=page_size, on_page=on_page)
     from tqdm import tqdm
 
-    start = view.max_tracking_id(ledger.name) or 0
+    start = 0 if rebuild else view.max_tracking_id(ledger.name) or 0
     end = ledger.recorder.max_notification_id() or 0
     with tqdm(
         total=max(0, end - start), unit="ev", desc="read model", file=sys.stderr, dynamic_ncols=True
@@ -85,9 +87,7 @@ def run_catch_up(
             if on_page is not None:
                 on_page(result)
 
-        return catch_up(
-            view, ledger.recorder, ledger.mapper, ledger.name, page_size=page_size, on_page=advance
-        )
+        return use_case(ledger, view, page_size=page_size, on_page=advance)
 
 
 def format_status(status: ViewStatus) -> str:
@@ -108,8 +108,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _rebuild(args: argparse.Namespace) -> int:
     with opened(_settings(args)) as (ledger, view):
-        view.reset(ledger.name)
-        done = run_catch_up(ledger, view, page_size=args.page_size, progress=not args.quiet)
+        done = run_catch_up(
+            ledger, view, page_size=args.page_size, progress=not args.quiet, rebuild=True
+        )
         print(f"rebuilt the read model from {done} notifications")
         print(format_status(view.status(ledger.name, ledger.recorder)))
     return 0

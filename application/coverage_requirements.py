@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from api.schemas.eligibility import ClinicalIn
-from domain.catalog import CatalogError, Region, classify
+from application.usecases import proposed_of
+from domain.catalog import CatalogError, Region
+from domain.commands import Clinical, ProcedureSpec
 from domain.events import BilledCode, RecordedEvent
+from domain.vocabulary import Agent, Approach, Indication, Intent, Laterality
 from interop.cdshooks import crd
 from interop.cdshooks.crd import AssertionReason, CoverageAssertion, CrdVersion, PolicyLink
 from interop.cdshooks.models import Action, Card, CdsRequest, CdsResponse, Coding, Link, Source
@@ -230,35 +232,53 @@ def payer_rule(coverage: CoverageFacts, config: CrdConfig) -> PayerRule:
 
 
 def _proposed(order: DraftOrder) -> Proposed:
+    """The engine's view of the order (through the same step as ``POST /v1/eligibility``).
+    Raises :class:`BadHookRequest` for a procedure detail outside our vocabulary and
+    :class:`~domain.catalog.CatalogError` when the catalog refuses the codes together."""
     assert order.region is not None
-    indication = order.details.get("indication")
-    kind = classify(list(order.codes), order.region, indication)
-    return Proposed(
-        date_of_service=order.date_of_service,
-        region=order.region.value,
-        family=kind.family.value,
-        codes=tuple((c, 1) for c in order.codes),
-        intent=order.details.get("intent") or "therapeutic",
-        laterality=order.laterality,
-        levels=order.levels,
-        agent=order.details.get("agent"),
-        approach=order.details.get("approach") or kind.approach,
-        indication=indication,
-        device_type=order.details.get("device_type"),
-    )
+    details = order.details
+    try:
+        spec = ProcedureSpec(
+            date_of_service=order.date_of_service,
+            region=order.region,
+            codes=tuple(BilledCode(c, 1) for c in order.codes),
+            laterality=Laterality(order.laterality) if order.laterality else None,
+            levels=order.levels,
+            intent=Intent(details.get("intent") or Intent.THERAPEUTIC),
+            agent=Agent(details["agent"]) if details.get("agent") else None,
+            indication=Indication(details["indication"]) if details.get("indication") else None,
+            approach=Approach(details["approach"]) if details.get("approach") else None,
+            device_type=str(details["device_type"]) if details.get("device_type") else None,
+        )
+    except ValueError as exc:
+        raise BadHookRequest(
+            f"{order.reference}: procedure detail: {exc}", expression=order.reference
+        ) from None
+    return proposed_of(spec)
+
+
+_FACTS = frozenset(f.name for f in fields(Clinical))
+_CLINICAL = TypeAdapter(Clinical)
 
 
 def _clinical(order: DraftOrder) -> dict[str, Any]:
-    try:
-        facts = ClinicalIn.model_validate(order.clinical)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first.get("loc", ()))
-        raise BadHookRequest(
-            f"{order.reference}: attested fact {loc}: {first.get('msg')}",
-            expression=order.reference,
-        ) from None
-    return facts.model_dump(mode="json")
+    """The attested facts, typed as the domain's :class:`~domain.commands.Clinical`;
+    an unknown fact name or a value of the wrong type or range is a 400."""
+    unknown = sorted(set(order.clinical) - _FACTS)
+    problem = f"unknown attested fact {', '.join(unknown)}" if unknown else None
+    facts: Clinical | None = None
+    if problem is None:
+        try:
+            facts = _CLINICAL.validate_python(order.clinical)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first.get("loc", ()))
+            problem = f"attested fact {loc}: {first.get('msg')}"
+    if facts is not None and facts.pain_score is not None and not 0 <= facts.pain_score <= 10:
+        problem = "attested fact pain_score: must be from 0 to 10"
+    if problem is not None or facts is None:
+        raise BadHookRequest(f"{order.reference}: {problem}", expression=order.reference)
+    return facts.facts()
 
 
 # ----------------------------------------------------------------------- the assertions

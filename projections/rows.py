@@ -1,7 +1,7 @@
 """The population read model's rows, computed from a folded :class:`PatientState` (pure).
 
 One :class:`ProcedureRow` per non-voided procedure and one :class:`AuthorizationRow` per
-authorization request. The storage shell (:mod:`projections.readmodel`) only writes what
+authorization request. The storage shell (:mod:`adapters.readmodel`) only writes what
 :func:`patient_rows` returns, so the stored read model can never disagree with the fold.
 
 Counts on a row (all per patient, region and family, voided procedures excluded):

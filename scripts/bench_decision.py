@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pydantic import TypeAdapter
 
 from api.app import build_ledger
-from api.routers.eligibility import decide_request
 from api.schemas.eligibility import EligibilityIn
 from api.schemas.events import EventBatchIn
 from api.settings import Settings
+from application.usecases import Tracker
 
 PATIENT = "bench-1"
 
@@ -67,7 +67,8 @@ def main() -> None:
         settings = Settings(persistence="sqlite", db=Path(tmp) / "bench.sqlite")
         ledger = build_ledger(settings)
         batch = TypeAdapter(EventBatchIn).validate_python({"events": history()})
-        ledger.record_batch(batch.events)
+        ledger.record_batch(batch.to_commands())
+        tracker = Tracker(ledger, ledger.clock)
         body = EligibilityIn.model_validate(
             {
                 "patient_id": PATIENT,
@@ -81,11 +82,12 @@ def main() -> None:
                 "clinical": {"pain_score": 7, "active_conservative_therapy": True},
             }
         )
-        decision = decide_request(ledger, body)  # warm up
+        query = body.to_query()
+        decision = tracker.decide(query)  # warm up
         timings = []
         for _ in range(args.runs):
             start = time.perf_counter()
-            decide_request(ledger, body)
+            tracker.decide(query)
             timings.append(time.perf_counter() - start)
         ledger.close()
     timings.sort()

@@ -22,12 +22,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.eventstore import InjectionLedger
+from adapters.readmodel import catch_up, open_view
 from api.app import build_ledger
-from api.ledger import InjectionLedger
 from api.projections_cmd import view_env
 from api.schemas.events import EventBatchIn
 from api.settings import Settings
-from projections.readmodel import catch_up, open_view
 from projections.state import fold
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -89,7 +89,9 @@ def patient_events(patient_id: str) -> list[dict[str, Any]]:
 
 
 def record(ledger: InjectionLedger, patient_id: str) -> None:
-    ledger.record_batch(EventBatchIn.model_validate({"events": patient_events(patient_id)}).events)
+    ledger.record_batch(
+        EventBatchIn.model_validate({"events": patient_events(patient_id)}).to_commands()
+    )
 
 
 def per_call(func: Any, repeat: int = 5) -> float:

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from api.ledger import ClientEvent
 from api.schemas.events import EventBatchIn
+from domain.commands import EventCommand
 
 DEFAULT_PATIENT = "p-001"
 
@@ -148,6 +148,6 @@ def void(
 _BATCH = TypeAdapter(EventBatchIn)
 
 
-def parse(*events: dict[str, Any]) -> list[ClientEvent]:
-    """The request models of these events, as the API hands them to the ledger."""
-    return list(_BATCH.validate_python({"events": list(events)}).events)
+def parse(*events: dict[str, Any]) -> list[EventCommand]:
+    """The commands these events become, validated as the API validates a request."""
+    return _BATCH.validate_python({"events": list(events)}).to_commands()

@@ -16,7 +16,7 @@ How to use them
   service's clock: the eventsourcing library's timestamps break under it.
 * ``make_settings(**overrides)`` gives the :class:`~api.settings.Settings` of the current
   backend (with the read model's SQLite file in ``tmp_path``), overridden as asked.
-* ``make_ledger()`` opens an :class:`~api.ledger.InjectionLedger` on the current backend (call
+* ``make_ledger()`` opens an :class:`~adapters.eventstore.InjectionLedger` on the current backend (call
   it twice for two "processes" on one database); ``ledger`` is the first one. All are closed
   at teardown.
 * ``make_client(ledger=None, clock=None)`` builds a ``TestClient`` over
@@ -40,8 +40,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.eventstore import InjectionLedger
 from api.app import build_ledger, create_app
-from api.ledger import InjectionLedger
 from api.settings import Settings, postgres_env
 from tests.support import BACKENDS, Backend, FakeClock, backend_params
 

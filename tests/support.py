@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
 from api.settings import Settings
 
 BACKENDS = ("memory", "sqlite", "postgres")

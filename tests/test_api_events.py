@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
 from tests.builders import outcome, procedure, void
 from tests.support import Backend, FakeClock, store_size
 

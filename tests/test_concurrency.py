@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from api.errors import WriteContention
-from api.ledger import IngestResult, InjectionLedger
+from adapters.eventstore import IngestResult, InjectionLedger
+from domain.errors import WriteContention
 from domain.events import PatientRegion, patient_region_id
 from tests.builders import outcome, parse, procedure
 from tests.conftest import LedgerFactory

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
 from tests.builders import outcome, pathology, procedure, surgery, void
 from tests.support import FakeClock, store_size
 

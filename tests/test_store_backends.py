@@ -14,8 +14,8 @@ import httpx
 import psycopg
 import pytest
 
-from api.errors import EventIdConflict
 from api.settings import Settings
+from domain.errors import EventIdConflict
 from domain.events import PatientRegion
 from tests.builders import outcome, parse, procedure, void
 from tests.conftest import LedgerFactory, SettingsFactory, postgres_url

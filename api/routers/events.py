@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query
 
-from api.history import history
+from api.deps import TrackerDep
+from api.schemas.common import PatientIdPath
 from api.schemas.events import EventBatchIn, EventBatchOut, EventResult, HistoryItem, HistoryOut
 from domain.catalog import Region
 
@@ -15,10 +17,10 @@ router = APIRouter(prefix="/v1", tags=["events"])
 
 
 @router.post("/events", response_model=EventBatchOut)
-def post_events(batch: EventBatchIn, request: Request) -> EventBatchOut:
+def post_events(batch: EventBatchIn, tracker: TrackerDep) -> EventBatchOut:
     """Record a batch of 1..1000 events, all or nothing. Resending an event with the same
     ``event_id`` and content is a ``duplicate``; different content is a 409."""
-    results = request.app.state.ledger.record_batch(batch.events)
+    results = tracker.record(batch.to_commands())
     return EventBatchOut(
         results=[EventResult(event_id=r.event_id, status=r.status) for r in results]
     )
@@ -26,8 +28,8 @@ def post_events(batch: EventBatchIn, request: Request) -> EventBatchOut:
 
 @router.get("/patients/{patient_id}/history", response_model=HistoryOut)
 def get_history(
-    request: Request,
-    patient_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
+    tracker: TrackerDep,
+    patient_id: PatientIdPath,
     as_of: Annotated[
         datetime | None, Query(description="Only events recorded at or before this instant")
     ] = None,
@@ -36,7 +38,7 @@ def get_history(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> HistoryOut:
     """The patient's events in recording order as known ``as_of`` (default: now)."""
-    items = history(request.app.state.ledger, patient_id, as_of=as_of, region=region)
+    items = tracker.history(patient_id, as_of=as_of, region=region)
     page = items[offset : offset + limit]
     next_offset = offset + limit if offset + limit < len(items) else None
     return HistoryOut(
@@ -47,5 +49,5 @@ def get_history(
         offset=offset,
         limit=limit,
         next_offset=next_offset,
-        events=[HistoryItem(**i) for i in page],
+        events=[HistoryItem(**asdict(i)) for i in page],
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
+
+from api.deps import SettingsDep, TrackerDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz(request: Request) -> dict[str, str]:
-    ledger = request.app.state.ledger
-    ledger.recorder.max_notification_id()  # touches the store: fails loudly when it is down
-    return {"status": "ok", "persistence": request.app.state.settings.effective_persistence}
+def healthz(tracker: TrackerDep, settings: SettingsDep) -> dict[str, str]:
+    tracker.ledger.recorder.max_notification_id()  # touches the store: fails loudly when down
+    return {"status": "ok", "persistence": settings.effective_persistence}

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.catalog import Region
+from domain.commands import ProcedureSpec
+from domain.events import BilledCode
 from domain.vocabulary import Agent, Approach, Indication, Intent, Laterality
 
 PatientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+PatientIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 EventId = Annotated[str, Field(min_length=1, max_length=128)]
 Level = Annotated[
     str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z][0-9]{1,2}-[A-Za-z][0-9]{1,2}$")
@@ -42,3 +46,17 @@ class ProcedureFields(StrictModel):
     indication: Indication | None = None
     approach: Approach | None = None
     device_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    def to_spec(self) -> ProcedureSpec:
+        return ProcedureSpec(
+            date_of_service=self.date_of_service,
+            region=self.region,
+            codes=tuple(BilledCode(c.cpt, c.units) for c in self.codes),
+            laterality=self.laterality,
+            levels=tuple(self.levels),
+            intent=self.intent,
+            agent=self.agent,
+            indication=self.indication,
+            approach=self.approach,
+            device_type=self.device_type,
+        )

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.common import PatientId, ProcedureFields, StrictModel
+from domain.commands import Authorize, Clinical, DecideEligibility
 from domain.vocabulary import DeviceReason
 
 PolicySetName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -32,6 +33,9 @@ class ClinicalIn(StrictModel):
     opioid_naive: bool | None = None
     device_reason: DeviceReason | None = None
 
+    def to_clinical(self) -> Clinical:
+        return Clinical(**dict(self))
+
 
 class EligibilityIn(StrictModel):
     patient_id: PatientId
@@ -40,9 +44,21 @@ class EligibilityIn(StrictModel):
     clinical: ClinicalIn = ClinicalIn()
     as_of: datetime | None = None
 
+    def to_query(self) -> DecideEligibility:
+        return DecideEligibility(
+            patient_id=self.patient_id,
+            policy_set=self.policy_set,
+            procedure=self.procedure.to_spec(),
+            clinical=self.clinical.to_clinical(),
+            as_of=self.as_of,
+        )
+
 
 class AuthorizationIn(EligibilityIn):
     authorization_id: AuthorizationId
+
+    def to_command(self) -> Authorize:
+        return Authorize.of(self.to_query(), self.authorization_id)
 
 
 class ReasonOut(BaseModel):

@@ -9,6 +9,14 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import EventId, Level, PatientId, ProcedureFields, StrictModel
 from domain.catalog import Region
+from domain.commands import (
+    EventCommand,
+    RecordPathology,
+    RecordProcedure,
+    RecordSurgery,
+    ReportOutcome,
+    VoidEvent,
+)
 from domain.vocabulary import SurgeryKind
 
 
@@ -24,6 +32,15 @@ class ProcedurePerformedIn(_EventIn, ProcedureFields):
         default=None, description="the rendering provider (NPI or the payer's provider id)"
     )
 
+    def to_command(self) -> RecordProcedure:
+        return RecordProcedure(
+            self.event_id,
+            self.patient_id,
+            self.to_spec(),
+            authorization_id=self.authorization_id,
+            provider_id=self.provider_id,
+        )
+
 
 class OutcomeReportedIn(_EventIn):
     type: Literal["outcome_reported"]
@@ -31,6 +48,16 @@ class OutcomeReportedIn(_EventIn):
     assessed_on: date
     pain_relief_percent: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
     functional_improvement: bool = False
+
+    def to_command(self) -> ReportOutcome:
+        return ReportOutcome(
+            self.event_id,
+            self.patient_id,
+            procedure_event_id=self.procedure_event_id,
+            assessed_on=self.assessed_on,
+            pain_relief_percent=float(self.pain_relief_percent),
+            functional_improvement=self.functional_improvement,
+        )
 
 
 class SurgeryPerformedIn(_EventIn):
@@ -40,6 +67,16 @@ class SurgeryPerformedIn(_EventIn):
     levels: Annotated[list[Level], Field(max_length=12)] = []
     kind: SurgeryKind | None = None
 
+    def to_command(self) -> RecordSurgery:
+        return RecordSurgery(
+            self.event_id,
+            self.patient_id,
+            date=self.date,
+            region=self.region,
+            levels=tuple(self.levels),
+            kind=self.kind,
+        )
+
 
 class PathologyDiagnosedIn(_EventIn):
     type: Literal["pathology_diagnosed"]
@@ -47,11 +84,24 @@ class PathologyDiagnosedIn(_EventIn):
     region: Region
     icd10: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
+    def to_command(self) -> RecordPathology:
+        return RecordPathology(
+            self.event_id, self.patient_id, date=self.date, region=self.region, icd10=self.icd10
+        )
+
 
 class EventVoidedIn(_EventIn):
     type: Literal["event_voided"]
     voided_event_id: EventId
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+    def to_command(self) -> VoidEvent:
+        return VoidEvent(
+            self.event_id,
+            self.patient_id,
+            voided_event_id=self.voided_event_id,
+            reason=self.reason,
+        )
 
 
 EventIn = Annotated[
@@ -66,6 +116,9 @@ EventIn = Annotated[
 
 class EventBatchIn(StrictModel):
     events: Annotated[list[EventIn], Field(min_length=1, max_length=1000)]
+
+    def to_commands(self) -> list[EventCommand]:
+        return [event.to_command() for event in self.events]
 
 
 class EventResult(BaseModel):

@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
+from adapters.eventstore import InjectionLedger
 from api.app import create_app
-from api.ledger import InjectionLedger
 from api.settings import Settings
 from tests.cdshooks import fhir
 from tests.support import FakeClock

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
 from api.settings import CdsPayer
 from interop.cdshooks.crd import CARD_TYPE_SYSTEM_22, TEMP_SYSTEM, CrdVersion
 from tests.builders import outcome, parse, procedure
@@ -253,8 +253,17 @@ def test_malformed_calls_are_400_with_an_operation_outcome(cds: TestClient) -> N
         "wrong hook": good | {"hook": "order-select"},
         "no draftOrders": good | {"context": {"userId": "u", "patientId": "p"}},
         "invalid ServiceRequest": bad_sr,
-        "bad attested fact": fhir.hook_call(
+        "pain score out of range": fhir.hook_call(
             orders=[fhir.service_request(attested={"pain_score": 42})]
+        ),
+        "unknown attested fact": fhir.hook_call(
+            orders=[fhir.service_request(attested={"feels_better": True})]
+        ),
+        "attested fact of the wrong type": fhir.hook_call(
+            orders=[fhir.service_request(attested={"initial_criteria_met": "perhaps"})]
+        ),
+        "unknown procedure detail": fhir.hook_call(
+            orders=[fhir.service_request(details={"intent": "curiosity"})]
         ),
     }
     for name, call in cases.items():

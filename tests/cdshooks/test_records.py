@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
 from tests.cdshooks import fhir
 from tests.cdshooks.checks import check_answer
 from tests.cdshooks.test_hooks import MEMBER, MET, SIGN, post

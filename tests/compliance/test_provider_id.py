@@ -3,8 +3,8 @@ valid, and the read model carries it for the compliance report's counts by provi
 
 from __future__ import annotations
 
-from api.ledger import InjectionLedger
-from projections.readmodel import catch_up
+from adapters.eventstore import InjectionLedger
+from adapters.readmodel import catch_up
 from projections.state import fold
 from tests.builders import parse, procedure
 from tests.conftest import SettingsFactory

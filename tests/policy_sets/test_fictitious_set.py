@@ -135,7 +135,7 @@ def test_a_data_only_set_is_sound_and_its_quotes_are_in_its_document(
 
 
 def test_a_data_only_set_decides_through_the_engine(acme: PolicySet) -> None:
-    from api.ledger import InjectionLedger
+    from adapters.eventstore import InjectionLedger
     from api.settings import Settings
     from domain.events import RecordedEvent
     from tests.builders import parse

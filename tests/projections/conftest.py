@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
+from adapters.readmodel import OpenedView, ReadModel, open_view
 from api.projections_cmd import view_env
 from api.settings import Settings
 from domain.events import RecordedEvent
-from projections.readmodel import OpenedView, ReadModel, open_view
 from projections.rows import patient_rows
 from projections.state import fold
 from tests.builders import outcome, parse, procedure, surgery, void

@@ -15,10 +15,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from adapters.readmodel import catch_up, open_view
 from api.app import build_ledger
 from api.projections_cmd import view_env
 from api.settings import Settings
-from projections.readmodel import catch_up, open_view
 from projections.rows import patient_rows
 from projections.state import PatientState
 from tests.projections.conftest import folded_rows, patient_history, populate, sort_rows

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from api.ledger import InjectionLedger
+from adapters.eventstore import InjectionLedger
+from adapters.readmodel import catch_up
 from domain.catalog import Region
-from projections.readmodel import catch_up
 from tests.builders import outcome, parse, procedure, void
 from tests.conftest import LedgerFactory, SettingsFactory
 from tests.projections.conftest import OpenReadModel, folded_rows, populate, sort_rows
@@ -170,7 +170,7 @@ import os, sys
 from api.app import build_ledger
 from api.projections_cmd import view_env
 from api.settings import Settings
-from projections.readmodel import catch_up, open_view
+from adapters.readmodel import catch_up, open_view
 
 store, view_db, mode, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 settings = Settings(db=store, view_db=view_db, persistence="sqlite")

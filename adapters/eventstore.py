@@ -25,18 +25,18 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
-from api.errors import EventIdConflict, FieldError, InvalidInput, WriteContention
-from api.schemas.events import (
-    EventVoidedIn,
-    OutcomeReportedIn,
-    PathologyDiagnosedIn,
-    ProcedurePerformedIn,
-    SurgeryPerformedIn,
-)
+from adapters.transcodings import register_all
 from domain.catalog import CatalogError, Region, classify
+from domain.commands import (
+    EventCommand,
+    RecordPathology,
+    RecordProcedure,
+    RecordSurgery,
+    ReportOutcome,
+)
+from domain.errors import EventIdConflict, FieldError, InvalidInput, WriteContention
 from domain.events import (
     EVENT_TYPES,
-    BilledCode,
     LedgerEntry,
     PatientLedger,
     PatientRegion,
@@ -44,17 +44,9 @@ from domain.events import (
     patient_ledger_id,
     patient_region_id,
 )
-from domain.transcodings import register_all
 
 Clock = Callable[[], datetime]
 _T = TypeVar("_T")
-ClientEvent = (
-    ProcedurePerformedIn
-    | OutcomeReportedIn
-    | SurgeryPerformedIn
-    | PathologyDiagnosedIn
-    | EventVoidedIn
-)
 
 REGIONS: tuple[Region, ...] = (Region.CERVICAL, Region.THORACIC, Region.LUMBAR)
 FUTURE_GRACE = timedelta(days=1)
@@ -129,9 +121,9 @@ class InjectionLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ writing
 
-    def record_batch(self, events: Sequence[ClientEvent]) -> list[IngestResult]:
-        """Validate and store a batch, all or nothing. Raises :class:`InvalidInput` (422),
-        :class:`EventIdConflict` (409) or :class:`WriteContention` (503)."""
+    def record_batch(self, events: Sequence[EventCommand]) -> list[IngestResult]:
+        """Validate and store a batch, all or nothing. Raises :class:`InvalidInput`,
+        :class:`EventIdConflict` or :class:`WriteContention` (retryable)."""
         return self._retrying(lambda: self._record_once(events))
 
     def _retrying(self, attempt_once: Callable[[], _T]) -> _T:
@@ -152,7 +144,7 @@ class InjectionLedger(Application[UUID]):
                     ) from None
                 time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
-    def _record_once(self, events: Sequence[ClientEvent]) -> list[IngestResult]:
+    def _record_once(self, events: Sequence[EventCommand]) -> list[IngestResult]:
         today = self.clock().astimezone(UTC).date()
         latest_allowed = today + FUTURE_GRACE
         work: dict[str, _PatientWork] = {}
@@ -164,12 +156,7 @@ class InjectionLedger(Application[UUID]):
             patient = work.get(event.patient_id)
             if patient is None:
                 patient = work[event.patient_id] = _PatientWork(self._ledger(event.patient_id))
-            payload = event.model_dump(mode="json")
-            if payload.get("provider_id", "") is None:
-                # Optional fields added later stay out of the fingerprint when absent, so
-                # an event recorded before they existed is still a duplicate when resent.
-                del payload["provider_id"]
-            print_ = fingerprint(payload)
+            print_ = fingerprint(event.payload())
             existing = patient.known(event.event_id)
             if existing is not None:
                 if existing.fingerprint == print_:
@@ -226,37 +213,38 @@ class InjectionLedger(Application[UUID]):
         return results
 
     def _validate(
-        self, event: ClientEvent, patient: _PatientWork, print_: str, latest_allowed: date
+        self, event: EventCommand, patient: _PatientWork, print_: str, latest_allowed: date
     ) -> tuple[str, type[Aggregate.Event], dict[str, Any], LedgerEntry]:
         base = {"event_id": event.event_id, "fingerprint": print_}
-        if isinstance(event, ProcedurePerformedIn):
-            _not_future("date_of_service", event.date_of_service, latest_allowed)
-            indication = event.indication.value if event.indication else None
-            kind = classify([c.cpt for c in event.codes], event.region, indication)
-            approach = event.approach.value if event.approach else kind.approach
+        if isinstance(event, RecordProcedure):
+            proc = event.procedure
+            _not_future("date_of_service", proc.date_of_service, latest_allowed)
+            indication = proc.indication.value if proc.indication else None
+            kind = classify([c.cpt for c in proc.codes], proc.region, indication)
+            approach = proc.approach.value if proc.approach else kind.approach
             fields_ = base | {
-                "date_of_service": event.date_of_service,
-                "codes": [BilledCode(c.cpt, c.units) for c in event.codes],
+                "date_of_service": proc.date_of_service,
+                "codes": list(proc.codes),
                 "family": kind.family.value,
-                "intent": event.intent.value,
-                "laterality": event.laterality.value if event.laterality else None,
-                "levels": list(event.levels),
-                "agent": event.agent.value if event.agent else None,
+                "intent": proc.intent.value,
+                "laterality": proc.laterality.value if proc.laterality else None,
+                "levels": list(proc.levels),
+                "agent": proc.agent.value if proc.agent else None,
                 "indication": indication,
                 "approach": approach,
-                "device_type": event.device_type,
+                "device_type": proc.device_type,
                 "authorization_id": event.authorization_id,
                 "provider_id": event.provider_id,
             }
             entry = LedgerEntry(
                 event.event_id,
                 event.type,
-                event.region.value,
+                proc.region.value,
                 print_,
-                date_of_service=event.date_of_service,
+                date_of_service=proc.date_of_service,
             )
-            return event.region.value, PatientRegion.ProcedurePerformed, fields_, entry
-        if isinstance(event, OutcomeReportedIn):
+            return proc.region.value, PatientRegion.ProcedurePerformed, fields_, entry
+        if isinstance(event, ReportOutcome):
             _not_future("assessed_on", event.assessed_on, latest_allowed)
             target = patient.known(event.procedure_event_id)
             if target is None or target.type != "procedure_performed":
@@ -281,7 +269,7 @@ class InjectionLedger(Application[UUID]):
             }
             entry = LedgerEntry(event.event_id, event.type, target.region, print_)
             return target.region, PatientRegion.OutcomeReported, fields_, entry
-        if isinstance(event, SurgeryPerformedIn):
+        if isinstance(event, RecordSurgery):
             _not_future("date", event.date, latest_allowed)
             fields_ = base | {
                 "date": event.date,
@@ -290,12 +278,12 @@ class InjectionLedger(Application[UUID]):
             }
             entry = LedgerEntry(event.event_id, event.type, event.region.value, print_)
             return event.region.value, PatientRegion.SurgeryPerformed, fields_, entry
-        if isinstance(event, PathologyDiagnosedIn):
+        if isinstance(event, RecordPathology):
             _not_future("date", event.date, latest_allowed)
             fields_ = base | {"date": event.date, "icd10": event.icd10}
             entry = LedgerEntry(event.event_id, event.type, event.region.value, print_)
             return event.region.value, PatientRegion.PathologyDiagnosed, fields_, entry
-        # EventVoidedIn
+        # VoidEvent
         target = patient.known(event.voided_event_id)
         if target is None:
             raise _Invalid(

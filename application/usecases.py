@@ -1,0 +1,237 @@
+"""The tracker's use cases: what the HTTP routers, the CLI and importers all call.
+
+Each takes domain commands or plain values (never transport models) and returns domain
+values; entry points turn them into their own output. "Now" comes from the injected clock.
+
+- :meth:`Tracker.record` stores a batch of events, all or nothing;
+- :meth:`Tracker.decide` decides a proposed procedure under a policy set (records nothing);
+- :meth:`Tracker.authorize` decides and records the request with its decision, once per id;
+- :meth:`Tracker.history` is a patient's history as known at an instant;
+- :meth:`Tracker.state` folds a patient's streams for a date;
+- :func:`catch_up_view` and :func:`rebuild_view` bring the population read model up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from adapters.eventstore import REGIONS, IngestResult, InjectionLedger
+from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_up
+from domain.catalog import Region, classify
+from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
+from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
+from policies import registry
+from policies.engine import Decision, Proposed, decide
+from projections.state import PatientState, fold
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One event of a patient's history, JSON-ready fields."""
+
+    type: str
+    event_id: str
+    region: str
+    recorded_at: datetime
+    voided_by: str | None
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PatientStateOn:
+    """A patient's folded state, for the date ``on``, as known ``as_of``."""
+
+    patient_id: str
+    on: date
+    as_of: datetime | None
+    state: PatientState
+
+
+def proposed_of(procedure: ProcedureSpec) -> Proposed:
+    """The engine's view of a proposed procedure, its family and approach derived from the
+    catalog (raises :class:`~domain.catalog.CatalogError`)."""
+    indication = procedure.indication.value if procedure.indication else None
+    kind = classify([c.cpt for c in procedure.codes], procedure.region, indication)
+    return Proposed(
+        date_of_service=procedure.date_of_service,
+        region=procedure.region.value,
+        family=kind.family.value,
+        codes=tuple((c.cpt, c.units) for c in procedure.codes),
+        intent=procedure.intent.value,
+        laterality=procedure.laterality.value if procedure.laterality else None,
+        levels=tuple(procedure.levels),
+        agent=procedure.agent.value if procedure.agent else None,
+        approach=procedure.approach.value if procedure.approach else kind.approach,
+        indication=indication,
+        device_type=procedure.device_type,
+    )
+
+
+class Tracker:
+    """The use cases over one event store."""
+
+    def __init__(self, ledger: InjectionLedger, clock: Clock) -> None:
+        self.ledger = ledger
+        self.clock = clock
+
+    def today(self) -> date:
+        return self.clock().astimezone(UTC).date()
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, commands: Sequence[EventCommand]) -> list[IngestResult]:
+        """Validate and store a batch, all or nothing (see
+        :meth:`~adapters.eventstore.InjectionLedger.record_batch`)."""
+        return self.ledger.record_batch(commands)
+
+    def authorize(self, command: Authorize) -> dict[str, Any]:
+        """Decide and record. Resending an ``authorization_id`` already recorded for the
+        patient returns the recorded decision unchanged, without deciding again. Returns the
+        decision as answered (with ``authorization_id``)."""
+        recorded = self._recorded(command)
+        if recorded is not None:
+            return recorded
+        decision = self.decide(command)
+        response = decision.as_json() | {"authorization_id": command.authorization_id}
+        proc = command.procedure
+        family = proposed_of(proc).family
+        requested = {
+            "authorization_id": command.authorization_id,
+            "policy_set": command.policy_set,
+            "date_of_service": proc.date_of_service,
+            "codes": list(proc.codes),
+            "family": family,
+            "request": command.payload(),
+        }
+        decided = {
+            "authorization_id": command.authorization_id,
+            "decision": decision.decision,
+            "policy": decision.policy_json(),
+            "reasons": response["reasons"],
+            "next_eligible_date": decision.next_eligible_date,
+            "response": response,
+        }
+        if not self.ledger.record_authorization(
+            command.patient_id, proc.region, requested, decided
+        ):
+            # Another request recorded this id first: its decision is the answer.
+            recorded = self._recorded(command)
+            assert recorded is not None
+            return recorded
+        return response
+
+    def _recorded(self, command: Authorize) -> dict[str, Any] | None:
+        found = self.ledger.find_authorization(command.patient_id, command.authorization_id)
+        return dict(found.response) if found is not None else None
+
+    # ------------------------------------------------------------------ deciding
+
+    def decide(self, query: DecideEligibility) -> Decision:
+        """Fold the patient's history as known ``as_of`` and decide, purely. Raises the
+        policy and catalog lookup errors (unknown set, no guideline for the codes)."""
+        policy_set = registry.get(query.policy_set)
+        proposed = proposed_of(query.procedure)
+        policy_set.guidelines_for(proposed)  # refuse before reading history when none applies
+        events = self.ledger.patient_events(query.patient_id, query.as_of)
+        state = fold(events, query.as_of, query.patient_id)
+        return decide(policy_set, state, proposed, query.clinical.facts())
+
+    # ------------------------------------------------------------------ reading
+
+    def state(
+        self, patient_id: str, on: date | None = None, as_of: datetime | None = None
+    ) -> PatientStateOn:
+        """The patient's streams folded as known ``as_of`` (naive means UTC), for the date
+        ``on`` (default: today in UTC)."""
+        if as_of is not None and as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=UTC)
+        events = self.ledger.patient_events(patient_id, as_of=as_of)
+        state = fold(events, as_of=as_of, patient_id=patient_id)
+        return PatientStateOn(patient_id, on or self.today(), as_of, state)
+
+    def history(
+        self, patient_id: str, as_of: datetime | None = None, region: Region | None = None
+    ) -> list[HistoryEntry]:
+        """The patient's events in recording order as known ``as_of``, each with its type,
+        region, recording instant, fields and the void recorded against it by then."""
+        regions = (region,) if region is not None else REGIONS
+        # Voids may sit in another region than what they void: look at every region for them.
+        recorded = self.ledger.patient_events(patient_id, as_of=as_of)
+        voided_by = {
+            r.event.voided_event_id: r.event.event_id
+            for r in recorded
+            if isinstance(r.event, PatientRegion.EventVoided)
+        }
+        wanted = {r.value for r in regions}
+        by_id = {r.event.event_id: r for r in recorded if r.region in wanted}  # type: ignore[attr-defined]
+        items: list[HistoryEntry] = []
+        for event_id in self.ledger.recording_order(patient_id, as_of=as_of):
+            r = by_id.get(event_id)
+            if r is None:
+                continue
+            items.append(
+                HistoryEntry(
+                    type=EVENT_TYPES[type(r.event)],
+                    event_id=event_id,
+                    region=r.region,
+                    recorded_at=r.event.timestamp,
+                    voided_by=voided_by.get(event_id),
+                    fields=event_fields(r.event),
+                )
+            )
+        return items
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in asdict(value).items()}
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def event_fields(event: Any) -> dict[str, Any]:
+    """The clinical fields of an event (no bookkeeping, no event_id), JSON-ready."""
+    return {
+        name: _plain(value)
+        for name, value in vars(event).items()
+        if name not in BOOKKEEPING_FIELDS and name != "event_id"
+    }
+
+
+# ---------------------------------------------------------------------- the read model
+
+
+def catch_up_view(
+    ledger: InjectionLedger,
+    view: ReadModel,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    on_page: Callable[[PageResult], None] | None = None,
+) -> int:
+    """Bring the read model up to the store's current end; returns the notifications
+    processed."""
+    return catch_up(
+        view, ledger.recorder, ledger.mapper, ledger.name, page_size=page_size, on_page=on_page
+    )
+
+
+def rebuild_view(
+    ledger: InjectionLedger,
+    view: ReadModel,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    on_page: Callable[[PageResult], None] | None = None,
+) -> int:
+    """Forget the read model and build it again from the whole event log."""
+    view.reset(ledger.name)
+    return catch_up_view(ledger, view, page_size=page_size, on_page=on_page)
