@@ -18,38 +18,15 @@ Vocabulary
   it holds the version-dependent parameters. A rule parameter written ``Ref("name")`` is
   resolved from the version in force on the date being decided (and on every candidate date
   tried while searching for the next eligible date).
-* A **rule** (``Rule``) is data: rule id (which keys its citation in
-  :data:`policies.citations.CITATIONS`), kind (the name of a reusable evaluator registered in
-  :data:`KINDS`), parameters, a ``when`` condition (and optional ``unless``) saying when it
-  applies, whether it is a time rule, optional effective dates, and a description
-  paraphrasing the guideline. Rules sharing an id are reported as one reason (worst status,
-  messages joined), which lets one guideline sentence be checked by several simple rules.
+* A **rule** (``Rule``) is data: the id it reports as, kind (the name of a reusable
+  evaluator registered in :data:`KINDS`), parameters, a ``when`` condition (and optional
+  ``unless``) saying when it applies, whether it is a time rule, optional effective dates, a
+  description paraphrasing the guideline and its citation (the quoted sentence). Rules sharing
+  an id are reported as one reason (worst status, messages joined), which lets one guideline
+  sentence be checked by several simple rules.
 
-Adding a policy set as data
----------------------------
-Build it from existing kinds and register it; no engine code changes::
-
-    from policies.engine import Guideline, GuidelineVersion, PolicySet, Ref, Rule, When
-    from policies.registry import register
-    from projections.calendar import days, months
-
-    ACME_ESI = Guideline(
-        id="ACME_ESI_1", title="Acme epidural steroid injections", source="acme.txt",
-        families=frozenset({"esi"}),
-        versions=(GuidelineVersion("1", None, {"gap": days(30)}),),
-        rules=(
-            Rule("acme.esi.interval", "min_interval", "At least 30 days apart.",
-                 {"span": Ref("gap")}, when=When(has_previous=True), time_rule=True),
-            Rule("acme.esi.cap", "rolling_cap", "At most 3 in 12 months.",
-                 {"length": months(12), "limit": 3}, time_rule=True),
-        ),
-    )
-    register(PolicySet("acme", "Acme ESI policy", (ACME_ESI,)))
-
-A rule's citation is looked up in ``CITATIONS`` by rule id; a rule may instead carry its own
-``citation=Citation(...)``. ``check_set`` (used by ``injtrack policies check``) validates
-kinds, parameters and citations. The available kinds and their parameters are listed in
-:mod:`policies.kinds` (``KINDS[name].params`` documents each parameter).
+Policy sets are written as documents (``policies/library/<set-id>/``), validated and built by
+:mod:`policies.loader`; the document format is :mod:`policies.document`.
 
 Decision
 --------
@@ -71,8 +48,10 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from policies.citations import CITATIONS, Citation
-from projections.calendar import Span
+from pydantic import BaseModel, ConfigDict
+
+from policies.values import Ref
+from projections.calendar import Span, days
 from projections.state import (
     EPISODE_GAP,
     FIRST_YEAR,
@@ -118,10 +97,12 @@ class NoGuideline(PolicyLookupError):
 
 
 @dataclass(frozen=True, slots=True)
-class Ref:
-    """A rule parameter taken from the guideline version in force on the date decided."""
+class Citation:
+    """A verbatim quote from a source guideline, with where it stands."""
 
-    name: str
+    quote: str  # verbatim text from the source (whitespace may be normalised)
+    source: str  # file name, e.g. "002_fc2de44da7ae47dd.txt"
+    section: str  # guideline id or document, and the heading the sentence sits under
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +114,7 @@ class GuidelineVersion:
     effective_from: date | None
     params: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+    citations: tuple[Citation, ...] = ()  # the policy-history sentences behind the version
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,11 +262,9 @@ class Rule:
     time_rule: bool = False
     effective_from: date | None = None  # inclusive
     effective_until: date | None = None  # exclusive
-    citation_override: Citation | None = None
-
-    @property
-    def citation(self) -> Citation | None:
-        return self.citation_override or CITATIONS.get(self.id)
+    citation: Citation | None = None
+    key: str = ""  # the rule's own id in its document (``id`` is the reason it reports as)
+    supporting: tuple[Citation, ...] = ()  # further sentences the rule implements
 
     def in_force(self, on: date) -> bool:
         return (self.effective_from is None or on >= self.effective_from) and (
@@ -304,6 +284,11 @@ class Guideline:
     rules: tuple[Rule, ...]
     codes: frozenset[str] | None = None  # primary codes governed (None: every code)
     regions: frozenset[str] | None = None  # regions governed (None: every region)
+    publisher: str = ""
+    document_version: str = ""
+    section_naming: str = ""
+    title_citation: Citation | None = None
+    criteria: tuple[Criterion, ...] = ()
 
     def governs(self, family: str, primary_cpt: str, region: str) -> bool:
         return (
@@ -336,12 +321,36 @@ class Guideline:
 
 
 @dataclass(frozen=True, slots=True)
+class Criterion:
+    """One sentence of a guideline and how the engine treats it: ``checked`` by rules,
+    ``attested`` through clinical facts the rules read, or ``not_checkable`` (with why)."""
+
+    id: str
+    quote: str
+    section: str
+    status: str
+    rules: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationWindow:
+    """How far before and after its planned date of service an authorization may be used."""
+
+    before: Span = field(default_factory=lambda: days(7))
+    after: Span = field(default_factory=lambda: days(60))
+
+
+@dataclass(frozen=True, slots=True)
 class PolicySet:
     """What a payer picks per request: guidelines applied together."""
 
     name: str
     title: str
     guidelines: tuple[Guideline, ...]
+    extends: str | None = None
+    authorization_window: AuthorizationWindow = field(default_factory=AuthorizationWindow)
 
     def guidelines_for(self, proposed: Proposed) -> list[Guideline]:
         found = [
@@ -493,13 +502,10 @@ class Context:
 Evaluator = Callable[[Context, Mapping[str, Any]], Verdict | None]
 
 
-@dataclass(frozen=True, slots=True)
-class ParamSpec:
-    """One parameter of a rule kind: accepted Python types, whether required, meaning."""
+class Params(BaseModel):
+    """The parameters of a rule kind, as a document writes them (unknown names refused)."""
 
-    types: tuple[type, ...]
-    required: bool
-    doc: str
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,7 +516,7 @@ class Kind:
 
     name: str
     evaluate: Evaluator
-    params: Mapping[str, ParamSpec]
+    params: type[Params]
     can_wait: bool
     doc: str
 
@@ -519,12 +525,12 @@ KINDS: dict[str, Kind] = {}
 
 
 def kind(
-    name: str, *, can_wait: bool = False, params: Mapping[str, ParamSpec] | None = None
+    name: str, *, params: type[Params], can_wait: bool = False
 ) -> Callable[[Evaluator], Evaluator]:
     """Register an evaluator under a kind name (its docstring documents it)."""
 
     def register(fn: Evaluator) -> Evaluator:
-        KINDS[name] = Kind(name, fn, params or {}, can_wait, (fn.__doc__ or "").strip())
+        KINDS[name] = Kind(name, fn, params, can_wait, (fn.__doc__ or "").strip())
         return fn
 
     return register

@@ -32,15 +32,15 @@ Kinds (parameters in each ``@kind`` declaration):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
 
 from domain.catalog import CATALOG
 from policies.engine import (
     Context,
-    ParamSpec,
-    Ref,
+    Params,
     Status,
     Verdict,
     failed,
@@ -49,12 +49,16 @@ from policies.engine import (
     passed,
     wait,
 )
+from policies.values import CountOrRef, DurationOrRef, Percent, Scope
 from projections.calendar import Span, in_window
 from projections.relief import ReliefTest, Sustained
 from projections.state import Procedure
 
-SPAN = (Span, Ref)
 SCOPE_DOC = '"region" (same family and region, default) or "patient" (same family, any region)'
+Count = Annotated[int, Field(ge=1, strict=True)]
+Days = Annotated[int, Field(ge=0, strict=True)]
+Names = frozenset[StrictStr]
+OptionalNames = frozenset[StrictStr | None]
 _FAMILY_NAMES = {
     "esi": "epidural steroid injection",
     "facet": "facet injection/medial branch block",
@@ -72,10 +76,6 @@ def family_name(family: str) -> str:
     return _FAMILY_NAMES.get(family, family)
 
 
-def _p(types: type | tuple[type, ...], doc: str, required: bool = False) -> ParamSpec:
-    return ParamSpec(types if isinstance(types, tuple) else (types,), required, doc)
-
-
 def _relief_test(ctx: Context, params: Mapping[str, Any]) -> ReliefTest:
     return ReliefTest(
         float(ctx.param(params["threshold"])),
@@ -84,11 +84,12 @@ def _relief_test(ctx: Context, params: Mapping[str, Any]) -> ReliefTest:
     )
 
 
-_RELIEF_PARAMS: dict[str, ParamSpec] = {
-    "threshold": _p((int, float, Ref), "relief percent T", required=True),
-    "strictly_above": _p(bool, "pain relief must be > T (default >= T)"),
-    "functional_counts": _p(bool, "functional improvement alone meets T (default true)"),
-}
+class ReliefParams(Params):
+    threshold: Percent = Field(description="relief percent T")
+    strictly_above: StrictBool = Field(False, description="pain relief must be > T (default >= T)")
+    functional_counts: StrictBool = Field(
+        True, description="functional improvement alone meets T (default true)"
+    )
 
 
 def _prior_of(ctx: Context, scope: str, family: str | None = None) -> list[Procedure]:
@@ -123,14 +124,27 @@ def _desc(proc: Procedure) -> str:
 # ----------------------------------------------------------------------------- facts
 
 
-@dataclass(frozen=True, slots=True)
-class FactTest:
+FactOp = Literal["==", ">=", "<=", ">", "<", "in", "not_in"]
+
+
+class FactTest(BaseModel):
     """One clinical fact the provider must attest: ``clinical[fact] <op> value``."""
 
-    fact: str
-    op: str  # "==", ">=", "<=", ">", "<", "in", "not_in"
-    value: Any
-    label: str  # what it means, for messages
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fact: StrictStr = Field(description="the clinical fact's name")
+    op: FactOp = Field(description="how the attested value compares with value")
+    value: Any = Field(description="the value compared with (a list for in / not_in)")
+    label: StrictStr = Field(description="what it means, for messages")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sets(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("op") in ("in", "not_in"):
+            value = data.get("value")
+            if isinstance(value, list | tuple | set):
+                return {**data, "value": frozenset(value)}
+        return data
 
     def holds(self, actual: Any) -> bool:
         match self.op:
@@ -154,12 +168,11 @@ class FactTest:
 FACT_OPS = frozenset({"==", ">=", "<=", ">", "<", "in", "not_in"})
 
 
-@kind(
-    "facts",
-    params={
-        "tests": _p(tuple, "tuple of FactTest: every one must hold", required=True),
-    },
-)
+class FactsParams(Params):
+    tests: tuple[FactTest, ...] = Field(description="every one must hold")
+
+
+@kind("facts", params=FactsParams)
 def _facts(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Clinical facts the provider attests: every test must hold. Absent -> missing;
     present and not satisfying -> fail."""
@@ -178,20 +191,23 @@ def _facts(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return passed("documented: " + "; ".join(t.label for t in params["tests"]))
 
 
-@kind("not_covered", params={"message": _p(str, "why the payer does not cover it", True)})
+class MessageParams(Params):
+    message: StrictStr = Field(description="what the payer says, shown as the reason")
+
+
+@kind("not_covered", params=MessageParams)
 def _not_covered(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """The service is not covered (e.g. investigational): always fails, not a time rule."""
     return failed(str(params["message"]))
 
 
-@kind(
-    "phase_position",
-    params={
-        "length": _p(int, "how many procedures of the episode form the phase", True),
-        "phase": _p(str, "name of the phase, e.g. 'initial treatment phase'", True),
-        "after": _p(str, "name of the phase that follows"),
-    },
-)
+class PhaseParams(Params):
+    length: Count = Field(description="how many procedures of the episode form the phase")
+    phase: StrictStr = Field(description="name of the phase, e.g. 'initial treatment phase'")
+    after: StrictStr | None = Field(None, description="name of the phase that follows")
+
+
+@kind("phase_position", params=PhaseParams)
 def _phase_position(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Where the procedure falls in its episode's phases (informational; always passes)."""
     place = ctx.placement
@@ -217,20 +233,20 @@ def _phase_position(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 # ----------------------------------------------------------------------------- intervals
 
 
-@kind(
-    "min_interval",
-    can_wait=True,
-    params={
-        "span": _p(SPAN, "minimum time after the previous procedure", True),
-        "scope": _p(str, SCOPE_DOC),
-        "if_previous": _p(
-            dict,
-            "attributes of the previous procedure (intent, agent) that "
-            "select span_if_previous instead",
-        ),
-        "span_if_previous": _p(SPAN, "the span used when if_previous matches"),
-    },
-)
+class MinIntervalParams(Params):
+    span: DurationOrRef = Field(description="minimum time after the previous procedure")
+    scope: Scope = Field("region", description=SCOPE_DOC)
+    if_previous: dict[str, StrictStr] | None = Field(
+        None,
+        description="attributes of the previous procedure (intent, agent) that select "
+        "span_if_previous instead",
+    )
+    span_if_previous: DurationOrRef | None = Field(
+        None, description="the span used when if_previous matches"
+    )
+
+
+@kind("min_interval", can_wait=True, params=MinIntervalParams)
 def _min_interval(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """DOS >= previous DOS + span ("no sooner than N apart"); next eligible on that date."""
     prev = _previous(ctx, params.get("scope", "region"))
@@ -248,15 +264,15 @@ def _min_interval(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     return wait(f"{ctx.on} is less than {span} after {_desc(prev)}{why}; allowed from {due}", due)
 
 
-@kind(
-    "cross_region_interval",
-    can_wait=True,
-    params={
-        "days": _p(int, "minimum days between procedures in different regions", True),
-        "families": _p(frozenset, "families of the other procedures considered", True),
-        "fact": _p(str, "clinical fact that allows it (a documented medical reason)", True),
-    },
-)
+class CrossRegionParams(Params):
+    days: Count = Field(description="minimum days between procedures in different regions")
+    families: Names = Field(description="families of the other procedures considered")
+    fact: StrictStr = Field(
+        description="clinical fact that allows it (a documented medical reason)"
+    )
+
+
+@kind("cross_region_interval", can_wait=True, params=CrossRegionParams)
 def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Procedures in another region dated 0 < |days| < N from the DOS fail unless the fact
     (a medical reason) is attested true; next eligible N days after the latest of them."""
@@ -275,18 +291,21 @@ def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     )
 
 
-@kind(
-    "same_day_conflict",
-    params={
-        "families": _p(frozenset, "families of the other procedures considered", True),
-        "other_region_fact": _p(str, "fact allowing a procedure in another region that day"),
-        "same_region_pairs": _p(
-            frozenset,
-            "frozensets of two families allowed together in the same region with same_region_fact",
-        ),
-        "same_region_fact": _p(str, "fact allowing a same_region_pairs combination"),
-    },
-)
+class SameDayParams(Params):
+    families: Names = Field(description="families of the other procedures considered")
+    other_region_fact: StrictStr | None = Field(
+        None, description="fact allowing a procedure in another region that day"
+    )
+    same_region_pairs: frozenset[Names] = Field(
+        frozenset(),
+        description="pairs of families allowed together in the same region with same_region_fact",
+    )
+    same_region_fact: StrictStr | None = Field(
+        None, description="fact allowing a same_region_pairs combination"
+    )
+
+
+@kind("same_day_conflict", params=SameDayParams)
 def _same_day(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Other procedures of the patient on the same date: in another region they need the
     other-region fact; in the same region only the allowed pairs with their fact. The facts
@@ -320,23 +339,34 @@ def _same_day(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 # ----------------------------------------------------------------------------- relief
 
 
-@kind(
-    "previous_relief",
-    can_wait=True,
-    params={
-        **_RELIEF_PARAMS,
-        "measure": _p(str, '"latest" (default), "earliest" or "sustained"'),
-        "sustained": _p(SPAN, "for measure sustained: M in 'meets T sustained M'"),
-        "sustained_if_previous_intent": _p(
-            frozenset,
-            "apply sustained only when the previous "
-            "procedure's intent is one of these (else latest)",
-        ),
-        "and_latest": _p(bool, "with sustained: the latest outcome must also meet T"),
-        "change_allows": _p(bool, "a miss still passes when levels or approach differ"),
-        "scope": _p(str, SCOPE_DOC),
-    },
-)
+class PreviousReliefParams(ReliefParams):
+    measure: Literal["latest", "earliest", "sustained"] = Field(
+        "latest", description='"latest" (default), "earliest" or "sustained"'
+    )
+    sustained: DurationOrRef | None = Field(
+        None, description="for measure sustained: M in 'meets T sustained M'"
+    )
+    sustained_if_previous_intent: Names | None = Field(
+        None,
+        description="apply sustained only when the previous procedure's intent is one of these "
+        "(else latest)",
+    )
+    and_latest: StrictBool = Field(
+        False, description="with sustained: the latest outcome must also meet T"
+    )
+    change_allows: StrictBool = Field(
+        False, description="a miss still passes when levels or approach differ"
+    )
+    scope: Scope = Field("region", description=SCOPE_DOC)
+
+    @model_validator(mode="after")
+    def _sustained_span(self) -> PreviousReliefParams:
+        if self.measure == "sustained" and self.sustained is None:
+            raise ValueError("measure sustained needs the 'sustained' span")
+        return self
+
+
+@kind("previous_relief", can_wait=True, params=PreviousReliefParams)
 def _previous_relief(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """The previous procedure's relief against T: "meets T" (latest counted outcome),
     "earliest outcome meets T", or "meets T sustained M" (the waiting part is a time
@@ -426,24 +456,31 @@ def _judge(
     return test.met_by(o) and (not require_functional or o.functional_improvement)
 
 
-@kind(
-    "prior_procedure",
-    params={
-        **_RELIEF_PARAMS,
-        "family": _p(str, "family of the prerequisite procedure", True),
-        "scope": _p(str, SCOPE_DOC),
-        "intent_in": _p(frozenset, "intents the prerequisite may have"),
-        "approach_in": _p(frozenset, "approaches it may have (None allowed for absent)"),
-        "same_device_type": _p(bool, "its device_type must equal the proposed one"),
-        "measure": _p(str, '"latest" (default) or "earliest" outcome'),
-        "min_count": _p(int, "how many qualifying procedures are needed (default 1)"),
-        "require_functional": _p(bool, "the outcome must also show functional improvement"),
-        "assessed_after_days": _p(
-            int, "only outcomes assessed >= its DOS + N days count (only sooner ones: fails)"
-        ),
-        "label": _p(str, "what the prerequisite is, for messages", True),
-    },
-)
+class PriorProcedureParams(ReliefParams):
+    family: StrictStr = Field(description="family of the prerequisite procedure")
+    scope: Scope = Field("region", description=SCOPE_DOC)
+    intent_in: Names | None = Field(None, description="intents the prerequisite may have")
+    approach_in: OptionalNames | None = Field(
+        None, description="approaches it may have (null allowed for absent)"
+    )
+    same_device_type: StrictBool = Field(
+        False, description="its device_type must equal the proposed one"
+    )
+    measure: Literal["latest", "earliest"] = Field(
+        "latest", description='"latest" (default) or "earliest" outcome'
+    )
+    min_count: Count = Field(1, description="how many qualifying procedures are needed")
+    require_functional: StrictBool = Field(
+        False, description="the outcome must also show functional improvement"
+    )
+    assessed_after_days: Days | None = Field(
+        None,
+        description="only outcomes assessed >= its DOS + N days count (only sooner ones: fails)",
+    )
+    label: StrictStr = Field(description="what the prerequisite is, for messages")
+
+
+@kind("prior_procedure", params=PriorProcedureParams)
 def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """A prerequisite: at least ``min_count`` prior procedures matching the filters whose
     outcome meets T. None matching -> fail; not enough yet but some without an outcome ->
@@ -489,14 +526,16 @@ def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return failed(f"only {met} prior {label} with {relief} (needs {need})")
 
 
-@kind(
-    "prior_poor_responses",
-    params={
-        **_RELIEF_PARAMS,
-        "fail_at": _p(int, "fails when this many prior procedures of the episode miss T", True),
-        "measure": _p(str, '"latest" (default) or "earliest" outcome'),
-    },
-)
+class PriorPoorParams(ReliefParams):
+    fail_at: Count = Field(
+        description="fails when this many prior procedures of the episode miss T"
+    )
+    measure: Literal["latest", "earliest"] = Field(
+        "latest", description='"latest" (default) or "earliest" outcome'
+    )
+
+
+@kind("prior_poor_responses", params=PriorPoorParams)
 def _prior_poor(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """Counts prior procedures of the episode whose outcome misses T; fails at ``fail_at``."""
     test = _relief_test(ctx, params)
@@ -556,20 +595,26 @@ def _cap_usage(
     return prior, adds
 
 
-@kind(
-    "rolling_cap",
-    can_wait=True,
-    params={
-        "length": _p(SPAN, "the rolling window, e.g. 12 months", True),
-        "limit": _p((int, Ref), "at most this many in the window, the proposed one included", True),
-        "scope": _p(str, SCOPE_DOC),
-        "pairing": _p(
-            SPAN, "bilateral pairing window: opposite sides at the same levels within it count once"
-        ),
-        "lifted_by": _p(str, "clinical fact that raises or lifts the cap"),
-        "lifted_limit": _p(int, "the cap with that fact (absent: no cap at all)"),
-    },
-)
+class RollingCapParams(Params):
+    length: DurationOrRef = Field(description="the rolling window, e.g. P12M")
+    limit: CountOrRef = Field(
+        description="at most this many in the window, the proposed one included"
+    )
+    scope: Scope = Field("region", description=SCOPE_DOC)
+    pairing: DurationOrRef | None = Field(
+        None,
+        description="bilateral pairing window: opposite sides at the same levels within it "
+        "count once",
+    )
+    lifted_by: StrictStr | None = Field(
+        None, description="clinical fact that raises or lifts the cap"
+    )
+    lifted_limit: Count | None = Field(
+        None, description="the cap with that fact (absent: no cap at all)"
+    )
+
+
+@kind("rolling_cap", can_wait=True, params=RollingCapParams)
 def _rolling_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """At most ``limit`` in a rolling window (dates after end - length, before the DOS),
     the proposed included; next eligible on the first date the count fits. ``lifted_by`` is
@@ -629,15 +674,15 @@ def _cap_fits_on(ctx: Context, length: Span, pairing: Span | None, scope: str, l
     return exits[-1] if exits else ctx.on + timedelta(days=1)
 
 
-@kind(
-    "episode_cap",
-    can_wait=True,
-    params={
-        "span": _p(SPAN, "the opening stretch of the episode, e.g. 12 months (first year)", True),
-        "limit": _p((int, Ref), "at most this many in it, the proposed one included", True),
-        "label": _p(str, "name of the stretch, e.g. 'first year of treatment'", True),
-    },
-)
+class EpisodeCapParams(Params):
+    span: DurationOrRef = Field(
+        description="the opening stretch of the episode, e.g. P12M (first year)"
+    )
+    limit: CountOrRef = Field(description="at most this many in it, the proposed one included")
+    label: StrictStr = Field(description="name of the stretch, e.g. 'first year of treatment'")
+
+
+@kind("episode_cap", can_wait=True, params=EpisodeCapParams)
 def _episode_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """At most ``limit`` procedures in the first ``span`` of the episode (applies only while
     the DOS is inside it); next eligible when that stretch ends."""
@@ -659,14 +704,13 @@ def _episode_cap(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     return wait(f"{counted}: the cap of {limit} is reached; allowed from {end}", end)
 
 
-@kind(
-    "units_per_day",
-    params={
-        "code_groups": _p(tuple, "tuple of frozensets of codes whose units add up", True),
-        "limit": _p(int, "at most this many units of a group on one date", True),
-        "label": _p(str, "what is counted, e.g. 'transforaminal levels'", True),
-    },
-)
+class UnitsPerDayParams(Params):
+    code_groups: tuple[Names, ...] = Field(description="groups of codes whose units add up")
+    limit: Count = Field(description="at most this many units of a group on one date")
+    label: StrictStr = Field(description="what is counted, e.g. 'transforaminal levels'")
+
+
+@kind("units_per_day", params=UnitsPerDayParams)
 def _units_per_day(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
     """Units of a code group on one date, the proposed procedure and the patient's other
     procedures that date together, at most ``limit``."""
@@ -688,13 +732,14 @@ def _units_per_day(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
 # ----------------------------------------------------------------------------- anatomy
 
 
-@kind(
-    "levels_limit",
-    params={
-        "max_levels": _p(int, "at most this many levels in one procedure"),
-        "allowed_levels": _p(tuple, "the only levels allowed"),
-    },
-)
+class LevelsLimitParams(Params):
+    max_levels: Count | None = Field(None, description="at most this many levels in one procedure")
+    allowed_levels: tuple[StrictStr, ...] | None = Field(
+        None, description="the only levels allowed, in order"
+    )
+
+
+@kind("levels_limit", params=LevelsLimitParams)
 def _levels_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """How many and which levels one procedure may treat (no levels given -> missing)."""
     levels = ctx.proposed.levels
@@ -711,13 +756,14 @@ def _levels_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return passed(f"levels {', '.join(levels)} are within the limits")
 
 
-@kind(
-    "surgery_conflict",
-    params={
-        "surgery_kind": _p(str, "the kind of surgery (None: any)"),
-        "overlapping_levels": _p(bool, "only a surgery at an overlapping level conflicts"),
-    },
-)
+class SurgeryConflictParams(Params):
+    surgery_kind: StrictStr | None = Field(None, description="the kind of surgery (null: any)")
+    overlapping_levels: StrictBool = Field(
+        False, description="only a surgery at an overlapping level conflicts"
+    )
+
+
+@kind("surgery_conflict", params=SurgeryConflictParams)
 def _surgery_conflict(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """A prior surgery of the kind in the region (at an overlapping level) fails."""
     wanted = params.get("surgery_kind")
@@ -739,26 +785,24 @@ def _surgery_conflict(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     return passed(f"no {wanted or 'surgery'} in {ctx.proposed.region} conflicts")
 
 
-@kind("exemption", params={"message": _p(str, "what the exemption allows", True)})
+@kind("exemption", params=MessageParams)
 def _exemption(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """An exception of the guideline applies (its ``when`` says when); always passes and
     says so, e.g. the opposite side within the window needs no outcome or interval."""
     return passed(str(params["message"]))
 
 
-@kind(
-    "procedure_attribute",
-    params={
-        "field": _p(
-            str,
-            "attribute of the proposed procedure: approach, intent, agent, "
-            "indication, laterality or device_type",
-            True,
-        ),
-        "allowed": _p(frozenset, "the values that pass (absent: any stated value passes)"),
-        "label": _p(str, "what the attribute is, for messages", True),
-    },
-)
+class ProcedureAttributeParams(Params):
+    field: Literal["approach", "intent", "agent", "indication", "laterality", "device_type"] = (
+        Field(description="attribute of the proposed procedure")
+    )
+    allowed: Names | None = Field(
+        None, description="the values that pass (absent: any stated value passes)"
+    )
+    label: StrictStr = Field(description="what the attribute is, for messages")
+
+
+@kind("procedure_attribute", params=ProcedureAttributeParams)
 def _procedure_attribute(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     """An attribute of the proposed procedure the payer needs stated: absent -> missing;
     stated but not one of ``allowed`` -> fail (e.g. an approach the payer does not cover)."""

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from api.schemas.eligibility import (
     CitationOut,
@@ -18,7 +19,8 @@ from api.schemas.eligibility import (
     VersionOut,
 )
 from policies import registry
-from policies.engine import Guideline, Ref, Rule, When
+from policies.engine import Guideline, Rule, When
+from policies.values import Ref
 from projections.calendar import Span
 
 router = APIRouter(prefix="/v1", tags=["policies"])
@@ -41,6 +43,8 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, BaseModel):
+        return {name: jsonable(getattr(value, name)) for name in type(value).model_fields}
     return value
 
 

@@ -4,14 +4,15 @@ versions, and a fictitious policy set added as data only."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from policies import registry
-from policies.engine import Guideline, GuidelineVersion, PolicySet, Ref, Rule, When
-from policies.registry import check_set
-from projections.calendar import days, months
+from policies.engine import PolicyLookupError
+from policies.loader import load_library
 from tests.policies.conftest import History, decide, reason, status
+from tests.policy_docs import serving, write_set
 
 TF = ("64483",)
 SIJ = ("27096",)
@@ -188,46 +189,52 @@ def test_every_reason_carries_rule_status_message_and_citation() -> None:
         assert r["citation"] and r["source"] == "002_fc2de44da7ae47dd.txt"
 
 
-def test_the_nia_definitions_pass_the_check() -> None:
-    assert check_set(registry.get("nia")) == []
+def test_the_nia_documents_pass_the_check() -> None:
+    library = load_library()
+    assert [g.id for g in library.sets["nia"].guidelines][:2] == ["NIA_CG_300", "NIA_CG_301"]
 
 
-def test_a_fictitious_policy_set_is_added_as_data_only() -> None:
-    from policies.citations import Citation
+ACME_SET = """
+    id: acme-test
+    title: Acme (test only)
+    guidelines: [ACME_1.yaml]
+"""
+ACME_1 = """
+    id: ACME_1
+    title: Acme epidurals
+    source:
+      file: acme.txt
+      publisher: Acme
+      document_version: "1"
+      section_naming: "Acme — <heading>"
+    governs:
+      families: [esi]
+    versions:
+      - id: "1"
+        parameters: {gap: P30D}
+      - id: "2"
+        effective: 2025-06-01
+        parameters: {gap: P45D}
+    rules:
+      - id: acme.esi.interval
+        kind: min_interval
+        description: At least 30 (45 from June 2025) days apart.
+        params: {span: {ref: gap}}
+        when: {has_previous: true}
+        time_rule: true
+        citation: {quote: Injections are at least 30 days apart., section: Acme — Limits}
+      - id: acme.esi.cap
+        kind: rolling_cap
+        description: At most 2 in 12 months.
+        params: {length: P12M, limit: 2}
+        time_rule: true
+        citation: {quote: Injections are at least 30 days apart., section: Acme — Limits}
+"""
 
-    cite = Citation("Injections are at least 30 days apart.", "acme.txt", "Acme — Limits")
-    acme = Guideline(
-        id="ACME_1",
-        title="Acme epidurals",
-        source="acme.txt",
-        families=frozenset({"esi"}),
-        versions=(
-            GuidelineVersion("1", None, {"gap": days(30)}),
-            GuidelineVersion("2", date(2025, 6, 1), {"gap": days(45)}),
-        ),
-        rules=(
-            Rule(
-                "acme.esi.interval",
-                "min_interval",
-                "At least 30 (45 from June 2025) days apart.",
-                {"span": Ref("gap")},
-                when=When(has_previous=True),
-                time_rule=True,
-                citation_override=cite,
-            ),
-            Rule(
-                "acme.esi.cap",
-                "rolling_cap",
-                "At most 2 in 12 months.",
-                {"length": months(12), "limit": 2},
-                time_rule=True,
-                citation_override=cite,
-            ),
-        ),
-    )
-    registry.register(PolicySet("acme-test", "Acme (test only)", (acme,)))
-    try:
-        assert check_set(registry.get("acme-test")) == []
+
+def test_a_fictitious_policy_set_is_added_as_data_only(tmp_path: Path) -> None:
+    write_set(tmp_path, "acme-test", {"set.yaml": ACME_SET, "ACME_1.yaml": ACME_1})
+    with serving(tmp_path):
         h = History().procedure("e1", "2025-05-01", TF).procedure("e2", "2025-06-02", TF)
         d = decide(h, "2025-06-20", TF, policy_set="acme-test")
         assert d.policy_json() == {
@@ -239,5 +246,5 @@ def test_a_fictitious_policy_set_is_added_as_data_only() -> None:
         }
         # 45 days after 2025-06-02 is 2025-07-17; the cap of 2 fits on 2026-05-01.
         assert d.next_eligible_date == date(2026, 5, 1)
-    finally:
-        registry.SETS.pop("acme-test")
+    with pytest.raises(PolicyLookupError):
+        registry.get("acme-test")

@@ -12,21 +12,11 @@ import pytest
 
 from api.cli import main
 from policies import registry
-from policies.citations import Citation
-from policies.engine import (
-    Guideline,
-    GuidelineVersion,
-    PolicySet,
-    Proposed,
-    Ref,
-    Rule,
-    When,
-    decide,
-)
-from policies.kinds import FactTest
-from projections.calendar import days, months
+from policies.engine import PolicySet, Proposed, decide
+from policies.sources import check_sources
 from projections.state import fold
 from tests.builders import outcome, procedure
+from tests.policy_docs import serving, write_set
 from tests.policy_sets.conftest import Desk
 
 ACME_FILE = "acme_spine_policy.txt"
@@ -38,72 +28,79 @@ The provider documents that conservative care failed.
 """
 
 
-def _cite(quote: str) -> Citation:
-    return Citation(quote, ACME_FILE, "Acme Spine Policy 7 — Epidural Steroid Injections")
-
-
-ACME_ESI = Guideline(
-    id="ACME_SPINE_7",
-    title="Acme Health Spine Policy 7",
-    source=ACME_FILE,
-    families=frozenset({"esi"}),
-    regions=frozenset({"lumbar"}),
-    versions=(
-        GuidelineVersion("1", None, {"gap": days(45)}, "45 days apart"),
-        GuidelineVersion("2", date(2025, 6, 1), {"gap": days(30)}, "30 days apart"),
-    ),
-    rules=(
-        Rule(
-            "acme.esi.interval",
-            "min_interval",
-            "At least 30 days apart (45 before June 2025).",
-            {"span": Ref("gap")},
-            time_rule=True,
-            citation_override=_cite(
-                "Epidural steroid injections are allowed no sooner than 30 days apart"
-            ),
-        ),
-        Rule(
-            "acme.esi.cap",
-            "rolling_cap",
-            "At most 2 in a rolling 12 months.",
-            {"length": months(12), "limit": 2},
-            time_rule=True,
-            citation_override=_cite("No more than 2 injections in 12 months."),
-        ),
-        Rule(
-            "acme.esi.response",
-            "previous_relief",
-            "40% relief from the previous one.",
-            {"threshold": 40},
-            when=When(has_previous=True),
-            citation_override=_cite(
-                "A repeat injection needs at least 40% pain relief from the previous injection."
-            ),
-        ),
-        Rule(
-            "acme.esi.conservative_care",
-            "facts",
-            "Conservative care failed.",
-            {
-                "tests": (
-                    FactTest("active_conservative_therapy", "==", True, "failed conservative care"),
-                )
-            },
-            citation_override=_cite("The provider documents that conservative care failed."),
-        ),
-    ),
-)
-ACME = PolicySet("acme", "Acme Health (fictitious) spine policy", (ACME_ESI,))
+_SECTION = "Acme Spine Policy 7 — Epidural Steroid Injections"
+ACME_SET = """
+    id: acme
+    title: Acme Health (fictitious) spine policy
+    guidelines: [ACME_SPINE_7.yaml]
+"""
+ACME_ESI = f"""
+    id: ACME_SPINE_7
+    title: Acme Health Spine Policy 7
+    source:
+      file: {ACME_FILE}
+      publisher: Acme Health
+      document_version: version 2 (2025-06-01)
+      section_naming: Acme Spine Policy 7 — <heading>
+    governs:
+      families: [esi]
+      regions: [lumbar]
+    versions:
+      - id: "1"
+        note: 45 days apart
+        parameters: {{gap: P45D}}
+      - id: "2"
+        effective: 2025-06-01
+        note: 30 days apart
+        parameters: {{gap: P30D}}
+    rules:
+      - id: acme.esi.interval
+        kind: min_interval
+        description: At least 30 days apart (45 before June 2025).
+        params: {{span: {{ref: gap}}}}
+        time_rule: true
+        citation:
+          quote: Epidural steroid injections are allowed no sooner than 30 days apart
+          section: {_SECTION}
+      - id: acme.esi.cap
+        kind: rolling_cap
+        description: At most 2 in a rolling 12 months.
+        params: {{length: P12M, limit: 2}}
+        time_rule: true
+        citation:
+          quote: No more than 2 injections in 12 months.
+          section: {_SECTION}
+      - id: acme.esi.response
+        kind: previous_relief
+        description: 40% relief from the previous one.
+        params: {{threshold: 40}}
+        when: {{has_previous: true}}
+        citation:
+          quote: A repeat injection needs at least 40% pain relief from the previous injection.
+          section: {_SECTION}
+      - id: acme.esi.conservative_care
+        kind: facts
+        description: Conservative care failed.
+        params:
+          tests:
+            - {{fact: active_conservative_therapy, op: "==", value: true, label: failed conservative care}}
+        citation:
+          quote: The provider documents that conservative care failed.
+          section: {_SECTION}
+"""
 
 
 @pytest.fixture
-def acme() -> Iterator[PolicySet]:
-    registry.register(ACME)
-    try:
-        yield ACME
-    finally:
-        registry.SETS.pop(ACME.name, None)
+def acme_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "payer"
+    write_set(root, "acme", {"set.yaml": ACME_SET, "ACME_SPINE_7.yaml": ACME_ESI})
+    return root
+
+
+@pytest.fixture
+def acme(acme_folder: Path) -> Iterator[PolicySet]:
+    with serving(acme_folder):
+        yield registry.get("acme")
 
 
 @pytest.fixture
@@ -128,9 +125,8 @@ def test_a_data_only_set_is_sound_and_its_quotes_are_in_its_document(
     acme_seeds: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert registry.check_set(acme) == []
-    assert registry.check_sources(acme, acme_seeds) == []
-    assert main(["policies", "check"]) == 0
+    assert check_sources([acme], acme_seeds) == []
+    assert main(["policies", "check", str(acme_seeds / "payer")]) == 0
     assert "OK" in capsys.readouterr().out
 
 

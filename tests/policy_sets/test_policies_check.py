@@ -3,16 +3,16 @@ named source file; a broken definition is a non-zero exit with the list of probl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from api.cli import main
-from policies import registry
-from policies.citations import Citation
-from policies.engine import Guideline, GuidelineVersion, PolicySet, Ref, Rule
-from projections.calendar import days, months
+from policies.engine import Citation
+from policies.loader import load_library
+from policies.registry import folders_with
+from policies.sources import Sources, check_sources
+from tests.policy_docs import write_set
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
@@ -47,70 +47,66 @@ def test_source_files_absent_from_the_folder_are_listed_once_each(
     assert "001_d49e9b8430e4a577.txt is not in" in err
 
 
-BROKEN = Guideline(
-    id="BROKEN_1",
-    title="A broken policy",
-    source="broken.txt",
-    families=frozenset({"esi"}),
-    versions=(GuidelineVersion("1", None, {}),),
-    rules=(
-        Rule(
-            "broken.unknown_kind",
-            "crystal_ball",
-            "Reads the future.",
-            {},
-            citation_override=Citation("We read the future.", "broken.txt", "Intro"),
-        ),
-        Rule(
-            "broken.threshold",
-            "previous_relief",
-            "Impossible relief.",
-            {"threshold": 150},
-            citation_override=Citation("Relief of 150%.", "broken.txt", "Intro"),
-        ),
-        Rule("broken.no_citation", "min_interval", "Uncited.", {"span": days(14)}, time_rule=True),
-        Rule(
-            "broken.cap",
-            "rolling_cap",
-            "Zero allowed.",
-            {"length": months(12), "limit": 0},
-            time_rule=True,
-            citation_override=Citation("Nothing is allowed at all.", "broken.txt", "Intro"),
-        ),
-        Rule(
-            "broken.ref",
-            "min_interval",
-            "A version parameter nobody defines.",
-            {"span": Ref("gap")},
-            time_rule=True,
-            citation_override=Citation("Wait a while.", "broken.txt", "Intro"),
-        ),
-        Rule(
-            "broken.not_time",
-            "facts",
-            "Facts cannot wait.",
-            {"tests": ()},
-            time_rule=True,
-            citation_override=Citation("We read the future.", "broken.txt", "Intro"),
-        ),
-    ),
-)
+BROKEN_SET = """
+    id: broken
+    title: Broken
+    guidelines: [BROKEN_1.yaml]
+"""
+BROKEN_1 = """
+    id: BROKEN_1
+    title: A broken policy
+    source: {file: broken.txt, publisher: Nobody, document_version: "1", section_naming: Intro}
+    governs: {families: [esi]}
+    versions:
+      - id: "1"
+    rules:
+      - id: broken.unknown_kind
+        kind: crystal_ball
+        description: Reads the future.
+        citation: {quote: We read the future., section: Intro}
+      - id: broken.threshold
+        kind: previous_relief
+        description: Impossible relief.
+        params: {threshold: 150}
+        citation: {quote: Relief of 150%., section: Intro}
+      - id: broken.no_citation
+        kind: min_interval
+        description: Uncited.
+        params: {span: P14D}
+        time_rule: true
+      - id: broken.cap
+        kind: rolling_cap
+        description: Zero allowed.
+        params: {length: P12M, limit: 0}
+        time_rule: true
+        citation: {quote: Nothing is allowed at all., section: Intro}
+      - id: broken.ref
+        kind: min_interval
+        description: A version parameter nobody defines.
+        params: {span: {ref: gap}}
+        time_rule: true
+        citation: {quote: Wait a while., section: Intro}
+      - id: broken.not_time
+        kind: facts
+        description: Facts cannot wait.
+        params: {tests: []}
+        time_rule: true
+        citation: {quote: We read the future., section: Intro}
+"""
 
 
 @pytest.fixture
-def broken() -> Iterator[PolicySet]:
-    policy_set = registry.register(PolicySet("broken", "Broken", (BROKEN,)))
-    try:
-        yield policy_set
-    finally:
-        registry.SETS.pop("broken", None)
+def broken(tmp_path: Path) -> Path:
+    root = tmp_path / "payer"
+    write_set(root, "broken", {"set.yaml": BROKEN_SET, "BROKEN_1.yaml": BROKEN_1})
+    return root
 
 
 def test_a_broken_definition_fails_the_check_with_every_problem_listed(
-    broken: PolicySet,
+    broken: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["policies", "check"]) == 1
+    assert main(["policies", "check", str(broken)]) == 1
     err = capsys.readouterr().err
     for expected in (
         "unknown rule kind 'crystal_ball'",
@@ -121,15 +117,56 @@ def test_a_broken_definition_fails_the_check_with_every_problem_listed(
         "kind facts cannot be a time rule",
     ):
         assert expected in err, (expected, err)
-    assert "(in broken)" in err
+    # Each problem names the file, the line and the path inside the document.
+    assert "broken/BROKEN_1.yaml:9 rules[0].kind: broken.unknown_kind:" in err, err
+    assert "broken/BROKEN_1.yaml:15 rules[1].params.threshold:" in err, err
+    assert "broken/BROKEN_1.yaml:31 rules[4].params.span: broken.ref:" in err, err
 
 
-def test_a_quote_not_in_its_source_file_fails_the_seed_check(
-    broken: PolicySet,
-    tmp_path: Path,
-) -> None:
+QUOTED_SET = """
+    id: quoted
+    title: Quoted
+    guidelines: [QUOTED_1.yaml]
+"""
+QUOTED_1 = """
+    id: QUOTED_1
+    title: Quotes checked against their source
+    source: {file: broken.txt, publisher: Nobody, document_version: "1", section_naming: Intro}
+    governs: {families: [esi]}
+    versions: [{id: "1"}]
+    rules:
+      - id: broken.unknown_kind
+        kind: not_covered
+        description: Reads the future.
+        params: {message: not covered}
+        citation: {quote: We read the future., section: Intro}
+      - id: broken.threshold
+        kind: not_covered
+        description: Impossible relief.
+        params: {message: not covered}
+        citation: {quote: Relief of 150%., section: Intro}
+      - id: broken.cap
+        kind: not_covered
+        description: Zero allowed.
+        params: {message: not covered}
+        citation: {quote: Nothing is allowed at all., section: Intro}
+"""
+
+
+def test_a_quote_not_in_its_source_file_fails_the_seed_check(tmp_path: Path) -> None:
+    root = tmp_path / "payer"
+    write_set(root, "quoted", {"set.yaml": QUOTED_SET, "QUOTED_1.yaml": QUOTED_1})
     (tmp_path / "broken.txt").write_text("We read\n   the future.\nNothing else.\n")
-    problems = registry.check_sources(broken, tmp_path)
+    library = load_library(folders_with([root]))
+    problems = check_sources([library.sets["quoted"]], tmp_path)
     assert not any("broken.unknown_kind" in p for p in problems), problems
     assert any("broken.threshold: quote not found in broken.txt" in p for p in problems)
     assert any("broken.cap: quote not found" in p for p in problems)
+
+
+def test_the_seed_check_reads_each_source_file_once(tmp_path: Path) -> None:
+    (tmp_path / "broken.txt").write_text("We read the future.\n")
+    sources = Sources(tmp_path)
+    for quote in ("We read the future.", "We read", "the future.", "absent"):
+        sources.has(Citation(quote, "broken.txt", "Intro"))
+    assert sources.reads == 1
