@@ -9,7 +9,15 @@ from fastapi import FastAPI
 
 from adapters.eventstore import InjectionLedger, utc_now
 from api.errors import install_error_handlers
-from api.routers import authorizations, cds_hooks, eligibility, events, health, policies
+from api.routers import (
+    authorizations,
+    cds_hooks,
+    eligibility,
+    events,
+    health,
+    policies,
+    reports,
+)
 from api.routers import state as state_router
 from api.settings import Settings
 from application.usecases import Tracker
@@ -46,5 +54,6 @@ def create_app(
     app.include_router(authorizations.router)
     app.include_router(policies.router)
     app.include_router(state_router.router)
+    app.include_router(reports.router)
     app.include_router(cds_hooks.router)
     return app

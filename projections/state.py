@@ -25,7 +25,7 @@ outcomes by (assessment date, event id).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -121,6 +121,11 @@ class Authorization:
     next_eligible_date: date | None
     policy: dict[str, Any]
     recorded_at: datetime
+    request: dict[str, Any] = field(default_factory=dict)  # the request as sent
+
+    @property
+    def approved(self) -> bool:
+        return self.decision == "eligible"
 
 
 class EpisodeReason(StrEnum):
@@ -416,6 +421,21 @@ class PatientState:
                 return p
         return None
 
+    def before(self, on: date, *, excluding: str | None = None) -> PatientState:
+        """The state a procedure dated ``on`` is judged against, as if proposed that day:
+        the procedures dated before ``on`` and the others of that same date (all but
+        ``excluding``); facts and authorizations unchanged. Episodes and positions only
+        depend on earlier procedures, so they are those of the full state."""
+        kept = [p for p in self.procedures if p.date_of_service <= on and p.event_id != excluding]
+        grouped: dict[tuple[str, str], list[Procedure]] = {}
+        for p in kept:
+            grouped.setdefault((p.region, p.family), []).append(p)
+        families = {
+            key: _family_state(key[0], key[1], procs, self._boundaries(key[0]))
+            for key, procs in grouped.items()
+        }
+        return replace(self, families=families, procedures=tuple(kept))
+
 
 def fold(
     events: Iterable[RecordedEvent], as_of: datetime | None = None, patient_id: str | None = None
@@ -516,6 +536,7 @@ def fold(
                     if a.authorization_id in decided
                     else {},
                     recorded_at=a.timestamp,
+                    request=dict(a.request),
                 )
                 for region, a in requested.values()
             ),

@@ -1,0 +1,49 @@
+"""``GET /v1/reports/compliance``: the compliance report of a policy set over a period of
+dates of service (JSON, findings paginated in a stable order: date of service, patient,
+event, kind)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from api.errors import FieldError, InvalidInput
+from api.schemas.reports import ComplianceReportOut
+from api.views import app_report_source
+from application.compliance import Period, compliance_report
+from policies import registry
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+def period_of(start: date, end: date) -> Period:
+    if end < start:
+        raise InvalidInput(
+            [FieldError("to", f"the period ends ({end}) before it starts ({start})")]
+        )
+    return Period(start, end)
+
+
+@router.get("/compliance", response_model=ComplianceReportOut, response_model_by_alias=True)
+def get_compliance(
+    request: Request,
+    policy_set: Annotated[str, Query(min_length=1, max_length=64)],
+    start: Annotated[date, Query(alias="from", description="first date of service")],
+    end: Annotated[date, Query(alias="to", description="last date of service (inclusive)")],
+    as_of: Annotated[
+        datetime | None, Query(description="judge with only what was recorded by then")
+    ] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ComplianceReportOut:
+    """Violations of frequency and interval rules (each in the guideline's terms, with the
+    date it would have been allowed), procedures no approved authorization covers, and
+    approvals the rules deny with what is known now; ``summary`` counts them by kind, rule,
+    family, region, month and provider, with violation rates and cap utilization."""
+    policy = registry.get(policy_set)
+    period = period_of(start, end)
+    with app_report_source(request.app.state) as source:
+        report = compliance_report(source, policy, period, as_of)
+    return ComplianceReportOut.model_validate(report.as_json(offset, limit))
