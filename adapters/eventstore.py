@@ -9,22 +9,23 @@ one ``app.save(...)`` call, which the library commits as one transaction. A vers
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import random
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from adapters.streams import StreamReader
 from adapters.transcodings import register_all
 from domain.catalog import CatalogError, Region, classify
 from domain.commands import (
@@ -105,15 +106,15 @@ class InjectionLedger(Application[UUID]):
         super().__init__(env=env)
         self.clock = clock
         self.write_retries = write_retries
-        # The library deep-copies a cached aggregate outside the lock under which another
-        # thread fast-forwards that same object, so concurrent reads of one aggregate crash
-        # ("dictionary changed size during iteration"). Reads of one aggregate take turns.
-        self._read_locks = tuple(threading.Lock() for _ in range(64))
+        self.streams = StreamReader(self.recorder)
         # The store serialises writes anyway (SQLite's writer lock, the PostgreSQL table
         # lock); letting this process's threads validate and save one batch at a time stops
         # them failing each other's optimistic version checks until the retries run out.
-        # Conflicts with other processes are still retried below.
-        self._write_lock = threading.Lock()
+        # Conflicts with other processes are still retried below. The ledger cache is only
+        # touched under this lock.
+        self._write_lock = threading.RLock()
+        self._ledgers: OrderedDict[UUID, PatientLedger] = OrderedDict()
+        self._ledger_cache_size = int((env or {}).get("AGGREGATE_CACHE_MAXSIZE", "10000") or 0)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -152,14 +153,15 @@ class InjectionLedger(Application[UUID]):
         conflicts: list[FieldError] = []
         results: list[IngestResult] = []
 
+        ledgers = self._load_ledgers({event.patient_id for event in events})
         for index, event in enumerate(events):
             patient = work.get(event.patient_id)
             if patient is None:
-                patient = work[event.patient_id] = _PatientWork(self._ledger(event.patient_id))
+                patient = work[event.patient_id] = _PatientWork(ledgers[event.patient_id])
             print_ = fingerprint(event.payload())
             existing = patient.known(event.event_id)
             if existing is not None:
-                if existing.fingerprint == print_:
+                if existing.same_content(print_):
                     results.append(IngestResult(event.event_id, "duplicate"))
                 else:
                     conflicts.append(
@@ -199,17 +201,18 @@ class InjectionLedger(Application[UUID]):
             if not patient.entries:
                 continue
             ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at)
+            streams = {
+                region: self._stream(ledger, patient_id, Region(region), recorded_at)
+                for region in patient.regions
+            }
             ledger.accept(list(patient.entries.values()), recorded_at)
             aggregates.append(ledger)
             for region, pending in patient.regions.items():
-                stream = self._region(patient_id, Region(region))
-                if stream is None:
-                    stream = PatientRegion.open(patient_id, Region(region), recorded_at)
+                stream = streams[region]
                 for event_class, fields_ in pending:
                     stream.record(event_class, recorded_at, **fields_)
                 aggregates.append(stream)
-        if aggregates:
-            self.save(*aggregates)
+        self._store(aggregates)
         return results
 
     def _validate(
@@ -328,14 +331,12 @@ class InjectionLedger(Application[UUID]):
         decided: dict[str, Any],
     ) -> bool:
         authorization_id = requested["authorization_id"]
-        ledger = self._ledger(patient_id)
+        ledger = self._load_ledgers({patient_id})[patient_id]
         if ledger is not None and self.authorization_key(authorization_id) in ledger.entries:
             return False
         recorded_at = self.clock()
         ledger = ledger or PatientLedger.open(patient_id, recorded_at)
-        stream = self._region(patient_id, region) or PatientRegion.open(
-            patient_id, region, recorded_at
-        )
+        stream = self._stream(ledger, patient_id, region, recorded_at)
         req_fields = {
             "event_id": self.authorization_key(authorization_id),
             "fingerprint": fingerprint(requested.get("request", {})),
@@ -363,7 +364,7 @@ class InjectionLedger(Application[UUID]):
             ],
             recorded_at,
         )
-        self.save(ledger, stream)
+        self._store([ledger, stream])
         return True
 
     def record_authorizations(
@@ -382,37 +383,32 @@ class InjectionLedger(Application[UUID]):
         patient_id: str,
         items: Sequence[tuple[Region, dict[str, Any], dict[str, Any]]],
     ) -> list[bool]:
-        ledger = self._ledger(patient_id)
+        loaded = self._load_ledgers({patient_id})[patient_id]
         recorded_at = self.clock()
+        ledger = loaded or PatientLedger.open(patient_id, recorded_at)
         streams: dict[Region, PatientRegion] = {}
         entries: list[LedgerEntry] = []
         done: list[bool] = []
-        seen: set[str] = set()
         for region, requested, decided in items:
             key = self.authorization_key(requested["authorization_id"])
-            if key in seen or (ledger is not None and key in ledger.entries):
+            if key in ledger.entries or any(e.event_id == key for e in entries):
                 done.append(False)
                 continue
-            seen.add(key)
-            stream = streams.get(region)
-            if stream is None:
-                stream = streams[region] = self._region(patient_id, region) or PatientRegion.open(
-                    patient_id, region, recorded_at
-                )
+            if region not in streams:  # versions from the ledger, before it indexes these
+                streams[region] = self._stream(ledger, patient_id, region, recorded_at)
             print_ = fingerprint(requested.get("request", {}))
             req_fields = {"event_id": key, "fingerprint": print_} | requested
             dec_fields = {"event_id": key + "/decision", "fingerprint": print_} | decided
-            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
-            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+            streams[region].record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
+            streams[region].record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
             entries += [
                 LedgerEntry(key, "authorization_requested", region.value, print_),
                 LedgerEntry(key + "/decision", "authorization_decided", region.value, print_),
             ]
             done.append(True)
         if entries:
-            ledger = ledger or PatientLedger.open(patient_id, recorded_at)
             ledger.accept(entries, recorded_at)
-            self.save(ledger, *streams.values())
+            self._store([ledger, *streams.values()])
         return done
 
     @staticmethod
@@ -424,7 +420,8 @@ class InjectionLedger(Application[UUID]):
         self, patient_id: str, authorization_id: str
     ) -> PatientRegion.AuthorizationDecided | None:
         """The recorded decision of an authorization id, if any."""
-        ledger = self._ledger(patient_id)
+        with self._write_lock:
+            ledger = self._load_ledgers({patient_id})[patient_id]
         key = self.authorization_key(authorization_id)
         if ledger is None or key not in ledger.entries:
             return None
@@ -439,22 +436,64 @@ class InjectionLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ reading
 
-    def _get(self, aggregate_id: UUID) -> Any:
-        """A private copy of the aggregate, or None when it has no events yet."""
-        with self._read_locks[aggregate_id.int % len(self._read_locks)]:
-            try:
-                cached = self.repository.get(aggregate_id, deepcopy_from_cache=False)
-            except AggregateNotFoundError:
-                return None
-            return _working_copy(cached)
+    def _load_ledgers(self, patient_ids: Iterable[str]) -> dict[str, PatientLedger | None]:
+        """The current ledger of each patient (``None`` for a patient never seen), read in
+        one query: cached ledgers are brought forward with only their newer events. Call
+        under the write lock; a caller that changes a ledger and then fails must
+        :meth:`_forget` it."""
+        ids = {patient_ledger_id(p): p for p in patient_ids}
+        cached = {i: self._ledgers.get(i) for i in ids}
+        newer = self.streams.select({i: (c.version if c else 0) for i, c in cached.items()})
+        out: dict[str, PatientLedger | None] = {}
+        for ledger_id, patient_id in ids.items():
+            ledger = cached[ledger_id]
+            for stored in newer.get(ledger_id, ()):
+                event: Any = self.mapper.to_domain_event(stored)
+                ledger = event.mutate(ledger)
+            if ledger is not None:
+                self._ledgers[ledger_id] = ledger
+                self._ledgers.move_to_end(ledger_id)
+            out[patient_id] = ledger
+        while len(self._ledgers) > self._ledger_cache_size:
+            self._ledgers.popitem(last=False)
+        return out
 
-    def _ledger(self, patient_id: str) -> PatientLedger | None:
-        ledger: PatientLedger | None = self._get(patient_ledger_id(patient_id))
-        return ledger
+    def _forget(self, aggregates: Iterable[Aggregate]) -> None:
+        for aggregate in aggregates:
+            self._ledgers.pop(aggregate.id, None)
 
-    def _region(self, patient_id: str, region: Region) -> PatientRegion | None:
-        stream: PatientRegion | None = self._get(patient_region_id(patient_id, region))
+    def _stream(
+        self, ledger: PatientLedger, patient_id: str, region: Region, recorded_at: datetime
+    ) -> PatientRegion:
+        """The patient's stream of a region, ready to append to: its version is known from
+        the ledger, so nothing is read (a stale version fails the save's version check)."""
+        version = ledger.region_versions.get(region.value)
+        if version is None:
+            return PatientRegion.open(patient_id, region, recorded_at)
+        stream = object.__new__(PatientRegion)
+        stream.__dict__.update(
+            _id=patient_region_id(patient_id, region),
+            _version=version,
+            _created_on=None,
+            _modified_on=None,
+            _pending_events=[],
+            patient_id=patient_id,
+            region=region.value,
+            event_ids=set(),
+        )
         return stream
+
+    def _store(self, aggregates: Sequence[Aggregate]) -> None:
+        """Save the aggregates' pending events in one transaction; on any failure the
+        ledgers changed in memory are dropped from the cache (they are read again)."""
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        if not events:
+            return
+        try:
+            self.events.put(events)
+        except BaseException:
+            self._forget(aggregates)
+            raise
 
     def patient_events(
         self,
@@ -463,10 +502,14 @@ class InjectionLedger(Application[UUID]):
         regions: Iterable[Region] = REGIONS,
     ) -> list[RecordedEvent]:
         """Every region event of the patient (all regions unless narrowed), as known at
-        ``as_of`` (recorded at or before it), stream by stream in version order."""
+        ``as_of`` (recorded at or before it), stream by stream in version order, read in
+        one query."""
+        wanted = {patient_region_id(patient_id, region): region for region in regions}
+        stored = self.streams.select(dict.fromkeys(wanted, 0))
         out: list[RecordedEvent] = []
-        for region in regions:
-            for event in self.events.get(patient_region_id(patient_id, region)):
+        for stream_id, region in wanted.items():
+            for record in stored.get(stream_id, ()):
+                event: Any = self.mapper.to_domain_event(record)
                 if type(event) not in EVENT_TYPES:
                     continue
                 if as_of is not None and event.timestamp > as_of:
@@ -480,26 +523,11 @@ class InjectionLedger(Application[UUID]):
         for event in self.events.get(patient_ledger_id(patient_id)):
             if as_of is not None and event.timestamp > as_of:
                 break
-            if isinstance(event, PatientLedger.EventsAccepted):
+            if isinstance(event, PatientLedger.EventsIndexed):
+                order.extend(str(row[0]) for row in event.rows)
+            elif isinstance(event, PatientLedger.EventsAccepted):
                 order.extend(entry.event_id for entry in event.entries)
         return order
-
-
-def _working_copy(aggregate: Aggregate) -> Aggregate:
-    """A copy of a cached aggregate that events may be triggered on without touching the
-    cache. Ours hold only immutable values (str, dates, frozen dataclasses) in flat dicts,
-    sets and lists, so copying the containers is a full copy; the library's generic deepcopy
-    rebuilt every ledger entry and made each batch O(patient history) in Python objects."""
-    if not isinstance(aggregate, (PatientLedger, PatientRegion)):
-        return copy.deepcopy(aggregate)
-    clone = object.__new__(type(aggregate))
-    clone.__dict__.update(
-        {
-            name: copy.copy(value) if isinstance(value, (dict, set, list)) else value
-            for name, value in vars(aggregate).items()
-        }
-    )
-    return clone
 
 
 class _Invalid(Exception):

@@ -21,12 +21,24 @@ from api.routers import (
 from api.routers import state as state_router
 from api.settings import Settings
 from application.usecases import Tracker
+from policies import registry
 
 
 def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
     return InjectionLedger(
         env=settings.library_env(), clock=clock, write_retries=settings.write_retries
     )
+
+
+def load_policies(settings: Settings) -> None:
+    """Serve the shipped policy library plus ``INJTRACK_POLICY_DIRS``; a document with errors
+    raises :class:`~policies.loader.PolicyLoadError` (the service refuses to start). Without
+    the setting the sets already served stay (the shipped library by default)."""
+    folders = settings.policy_folders
+    if folders is not None:
+        registry.load(folders)
+    else:
+        registry.sets()
 
 
 def create_app(
@@ -37,6 +49,7 @@ def create_app(
     """Build the service. One event-store application per process, shared by every request;
     endpoints are plain ``def`` so FastAPI runs them in its thread pool."""
     settings = settings or Settings()
+    load_policies(settings)
     app = FastAPI(
         title="injection-tracker",
         version="0.1.0",

@@ -17,11 +17,19 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.policies_cmd import install_sighup_reload
     from api.settings import Settings
+    from policies.loader import PolicyLoadError
 
     overrides = {"db": Path(args.db)} if args.db else {}
     settings = Settings(**overrides)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    try:
+        app = create_app(settings)
+    except PolicyLoadError as exc:
+        print(f"injtrack serve: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    install_sighup_reload()
+    uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
 

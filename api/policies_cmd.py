@@ -8,13 +8,27 @@ every quote occurs in its named file (each file read once), whitespace insensiti
 when there is any problem, 0 otherwise. The service never needs the source files.
 
 ``schema`` prints the JSON Schema (draft 2020-12) every policy document validates against.
+
+``reload`` tells a running server to read its policy documents again and swap every set at
+once: ``--url URL`` (default ``http://127.0.0.1:8000``) posts to ``URL/v1/policies/reload``
+and prints the sets now served, or the refused documents' problems (exit 1); ``--pid PID``
+sends SIGHUP to the server process instead (``injtrack serve`` reloads on SIGHUP and logs the
+outcome on its standard error). Either way a document with errors changes nothing: the
+running sets keep answering.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import signal
 import sys
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 
@@ -58,8 +72,60 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def reload_now() -> bool:
+    """Reload the served sets, saying on standard error what happened (SIGHUP's work)."""
+    from policies import registry
+    from policies.loader import PolicyLoadError
+
+    try:
+        library = registry.reload()
+    except PolicyLoadError as exc:
+        print(f"policies reload refused, the running sets keep answering: {exc}", file=sys.stderr)
+        return False
+    print(f"policies reloaded: {', '.join(library.sets)}", file=sys.stderr)
+    return True
+
+
+def install_sighup_reload() -> None:
+    """Make SIGHUP reload the policy documents (in a thread, off the signal handler)."""
+
+    def on_hup(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=reload_now, name="policies-reload", daemon=True).start()
+
+    signal.signal(signal.SIGHUP, on_hup)
+
+
+def _reload(args: argparse.Namespace) -> int:
+    if args.pid is not None:
+        try:
+            os.kill(args.pid, signal.SIGHUP)
+        except OSError as exc:
+            print(f"policies reload: cannot signal {args.pid}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"policies reload: sent SIGHUP to {args.pid} (it logs the outcome)")
+        return 0
+    url = args.url.rstrip("/") + "/v1/policies/reload"
+    request = urllib.request.Request(url, data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=args.timeout) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}")
+        print(
+            f"policies reload: refused ({exc.code}): {detail.get('message', '')}", file=sys.stderr
+        )
+        for problem in detail.get("detail", []) if isinstance(detail.get("detail"), list) else []:
+            print(f"  {problem.get('field')}: {problem.get('message')}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"policies reload: cannot reach {url}: {exc}", file=sys.stderr)
+        return 2
+    print(f"policies reload: OK, serving {', '.join(body['sets'])}")
+    return 0
+
+
 def add_policies_parser(sub: Any) -> None:
-    """Add ``policies check|schema`` to the ``injtrack`` subcommands."""
+    """Add ``policies check|schema|reload`` to the ``injtrack`` subcommands."""
     policies = sub.add_parser("policies", help="the payer policy documents")
     actions = policies.add_subparsers(dest="policies_command", required=True)
     check = actions.add_parser(
@@ -83,3 +149,16 @@ def add_policies_parser(sub: Any) -> None:
         "schema", help="print the JSON Schema (draft 2020-12) of the policy documents"
     )
     schema.set_defaults(func=_schema)
+    reload = actions.add_parser(
+        "reload",
+        help="make a running server read its policy documents again (HTTP or SIGHUP)",
+    )
+    target = reload.add_mutually_exclusive_group()
+    target.add_argument(
+        "--url",
+        default="http://127.0.0.1:8000",
+        help="the server's base URL: POST <url>/v1/policies/reload (default %(default)s)",
+    )
+    target.add_argument("--pid", type=int, help="send SIGHUP to this server process instead")
+    reload.add_argument("--timeout", type=float, default=30.0, help="seconds (HTTP)")
+    reload.set_defaults(func=_reload)

@@ -6,6 +6,7 @@ into ``os.environ``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -44,8 +45,10 @@ class Settings(BaseSettings):
     ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
     is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
     :class:`interop.fhir.mapping.PatientIdentityRule`; the CDS Hooks service uses the same
-    rule), and the ``INJTRACK_CDS_*`` entries of the CDS Hooks / CRD service (registered
-    clients, payers, CRD version; the README's "CDS Hooks / CRD" section)."""
+    rule), ``INJTRACK_POLICY_DIRS`` (colon-separated folders of ``<set-id>/set.yaml`` policy
+    documents loaded beside the shipped library), and the ``INJTRACK_CDS_*`` entries of the
+    CDS Hooks / CRD service (registered clients, payers, CRD version; the README's
+    "CDS Hooks / CRD" section)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -58,6 +61,14 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=10_000, ge=0)
     write_retries: int = Field(default=20, ge=0, le=1000)
     fhir_member_identifier_system: str | None = None
+    policy_dirs: str | None = None
+
+    @property
+    def policy_folders(self) -> list[Path] | None:
+        """The payer's policy folders (``None``: not configured, the sets being served stay)."""
+        if self.policy_dirs is None:
+            return None
+        return [Path(p) for p in self.policy_dirs.split(os.pathsep) if p.strip()]
 
     # CDS Hooks / Da Vinci CRD (see the README's "CDS Hooks / CRD" section).
     cds_clients: list[CdsClient] = []  # registered EHRs and their key sets (JSON)

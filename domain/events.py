@@ -55,9 +55,13 @@ class LedgerEntry:
     event_id: str
     type: str
     region: str
-    fingerprint: str
+    fingerprint: str  # the content hash, or its first FINGERPRINT_CHARS characters
     date_of_service: date | None = None  # procedures only
     voided_event_id: str | None = None  # voids only
+
+    def same_content(self, fingerprint: str) -> bool:
+        """Whether an event with this full fingerprint is this entry resent."""
+        return bool(self.fingerprint) and fingerprint.startswith(self.fingerprint)
 
 
 class PatientRegion(Aggregate):
@@ -218,15 +222,33 @@ class PatientLedger(Aggregate):
         entries: list[LedgerEntry]
 
         def apply(self, aggregate: PatientLedger) -> None:
-            for entry in self.entries:
-                aggregate.entries[entry.event_id] = entry
-                if entry.voided_event_id is not None:
-                    aggregate.voided_by[entry.voided_event_id] = entry.event_id
+            aggregate.index(self.entries)
+
+    class EventsIndexed(Aggregate.Event):
+        """A batch of the patient's events was accepted into region streams (compact form:
+        one row ``[event_id, type code, region code, fingerprint prefix, date of service,
+        voided event id]`` per event; see :func:`entry_row`)."""
+
+        TOPIC = "injtrack:PatientLedger.EventsIndexed"
+        rows: list[list[str | None]]
+
+        def apply(self, aggregate: PatientLedger) -> None:
+            aggregate.index([entry_of_row(row) for row in self.rows])
 
     def __init__(self, patient_id: str) -> None:
         self.patient_id = patient_id
         self.entries: dict[str, LedgerEntry] = {}
         self.voided_by: dict[str, str] = {}
+        # The version of each region stream: its Created event is 1 and every accepted
+        # entry of the region is one more event on it, so writers append without reading it.
+        self.region_versions: dict[str, int] = {}
+
+    def index(self, entries: list[LedgerEntry]) -> None:
+        for entry in entries:
+            self.entries[entry.event_id] = entry
+            if entry.voided_event_id is not None:
+                self.voided_by[entry.voided_event_id] = entry.event_id
+            self.region_versions[entry.region] = self.region_versions.get(entry.region, 1) + 1
 
     @classmethod
     def open(cls, patient_id: str, recorded_at: datetime) -> PatientLedger:
@@ -238,7 +260,52 @@ class PatientLedger(Aggregate):
         )
 
     def accept(self, entries: list[LedgerEntry], recorded_at: datetime) -> None:
-        self.trigger_event(self.EventsAccepted, timestamp=recorded_at, entries=entries)
+        self.trigger_event(
+            self.EventsIndexed, timestamp=recorded_at, rows=[entry_row(e) for e in entries]
+        )
+
+
+# One-letter codes of the compact ledger rows.
+TYPE_CODES: dict[str, str] = {
+    "procedure_performed": "p",
+    "outcome_reported": "o",
+    "surgery_performed": "s",
+    "pathology_diagnosed": "d",
+    "event_voided": "v",
+    "authorization_requested": "q",
+    "authorization_decided": "a",
+}
+TYPES_BY_CODE: dict[str, str] = {v: k for k, v in TYPE_CODES.items()}
+REGION_CODES: dict[str, str] = {r.value: r.value[0] for r in Region}
+REGIONS_BY_CODE: dict[str, str] = {v: k for k, v in REGION_CODES.items()}
+# The fingerprint prefix kept in the ledger: 64 bits, compared only between two events
+# with the same event id of the same patient.
+FINGERPRINT_CHARS = 16
+
+
+def entry_row(entry: LedgerEntry) -> list[str | None]:
+    """The compact row of a ledger entry."""
+    return [
+        entry.event_id,
+        TYPE_CODES[entry.type],
+        REGION_CODES[entry.region],
+        entry.fingerprint[:FINGERPRINT_CHARS],
+        entry.date_of_service.isoformat() if entry.date_of_service is not None else None,
+        entry.voided_event_id,
+    ]
+
+
+def entry_of_row(row: list[str | None]) -> LedgerEntry:
+    event_id, type_code, region_code, print_, day, voided = row
+    assert event_id is not None and type_code is not None and region_code is not None
+    return LedgerEntry(
+        event_id,
+        TYPES_BY_CODE[type_code],
+        REGIONS_BY_CODE[region_code],
+        print_ or "",
+        date_of_service=date.fromisoformat(day) if day is not None else None,
+        voided_event_id=voided,
+    )
 
 
 # Client-visible ``type`` of each region event class, and back.

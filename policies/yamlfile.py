@@ -16,7 +16,10 @@ import yaml
 Path_ = tuple[str | int, ...]
 
 
-class _Loader(yaml.SafeLoader):
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
+
+class _Loader(_Base):  # type: ignore[misc]
     """SafeLoader without the timestamp resolver: dates load as ISO strings."""
 
 

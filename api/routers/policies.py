@@ -1,5 +1,7 @@
 """``GET /v1/policies``: every policy set with its guidelines, versions and rules, each rule
-with its citation."""
+with its citation. ``POST /v1/policies/reload``: read the policy documents again and swap
+every set at once; documents with errors are refused (422, each problem with its file and
+line) and the running sets keep answering."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.schemas.eligibility import (
+    AuthorizationWindowOut,
     CitationOut,
     GuidelineOut,
     PoliciesOut,
@@ -18,9 +21,12 @@ from api.schemas.eligibility import (
     RuleOut,
     VersionOut,
 )
+from api.schemas.policies import PolicyReloadOut
+from domain.errors import FieldError, InvalidInput
 from policies import registry
 from policies.engine import Guideline, Rule, When
-from policies.values import Ref
+from policies.loader import PolicyLoadError
+from policies.values import Ref, iso
 from projections.calendar import Span
 
 router = APIRouter(prefix="/v1", tags=["policies"])
@@ -102,8 +108,50 @@ def get_policies() -> PoliciesOut:
     return PoliciesOut(
         sets=[
             PolicySetOut(
-                name=s.name, title=s.title, guidelines=[_guideline(g) for g in s.guidelines]
+                name=s.name,
+                title=s.title,
+                guidelines=[_guideline(g) for g in s.guidelines],
+                extends=s.extends,
+                authorization_window=AuthorizationWindowOut(
+                    before=iso(s.authorization_window.before),
+                    after=iso(s.authorization_window.after),
+                ),
             )
             for s in registry.all_sets()
         ]
+    )
+
+
+def reload_problems(exc: PolicyLoadError) -> InvalidInput:
+    """The refused documents' problems in the service's one error shape: ``field`` is the
+    file, line and path, ``message`` what is wrong."""
+    return InvalidInput(
+        [
+            FieldError(
+                field=f"{p.file}:{p.line} {p.path}".strip() if p.line else f"{p.file} {p.path}",
+                message=p.message,
+            )
+            for p in exc.problems
+        ],
+        message=f"{len(exc.problems)} problem(s) in the policy documents; nothing was "
+        "reloaded and the running policy sets keep answering",
+    )
+
+
+@router.post(
+    "/policies/reload",
+    response_model=PolicyReloadOut,
+    responses={422: {"description": "a document has errors; the running sets keep answering"}},
+)
+def post_policies_reload() -> PolicyReloadOut:
+    """Read the shipped library and ``INJTRACK_POLICY_DIRS`` again and swap every set at
+    once (what SIGHUP to the server and ``injtrack policies reload`` do)."""
+    try:
+        library = registry.reload()
+    except PolicyLoadError as exc:
+        raise reload_problems(exc) from None
+    return PolicyReloadOut(
+        reloaded=True,
+        sets=list(library.sets),
+        folders=[str(f) for f in library.folders],
     )

@@ -136,10 +136,19 @@ class GuidelineOut(BaseModel):
     rules: list[RuleOut]
 
 
+class AuthorizationWindowOut(BaseModel):
+    """How far from its planned date an authorization may be used (ISO 8601 durations)."""
+
+    before: str
+    after: str
+
+
 class PolicySetOut(BaseModel):
     name: str
     title: str
     guidelines: list[GuidelineOut]
+    extends: str | None = None
+    authorization_window: AuthorizationWindowOut | None = None
 
 
 class PoliciesOut(BaseModel):

@@ -29,3 +29,25 @@ def test_each_assertion_is_recorded_as_an_authorization_decision_once(
     again = check_answer(post(cds, SIGN, call), [order])["sr-1"]  # the EHR retries
     assert again["coverage-assertion-id"] == [assertion_id]
     assert ledger.recorder.max_notification_id() == size
+
+
+@on_backends("memory", "sqlite", "postgres")
+def test_orders_in_two_regions_are_recorded_together_on_their_streams(
+    cds: TestClient, ledger: InjectionLedger
+) -> None:
+    orders = [
+        fhir.service_request("sr-l", attested=MET),
+        fhir.service_request("sr-c", ("64479",), sites=(fhir.CERVICAL,), attested=MET),
+    ]
+    before = ledger.recorder.max_notification_id() or 0
+    infos = check_answer(post(cds, SIGN, fhir.hook_call(orders=orders)), orders)
+    regions = {}
+    for sr, info in infos.items():
+        found = ledger.find_authorization(MEMBER, info["coverage-assertion-id"][0])
+        assert found is not None, sr
+        regions[sr] = found.response["cds_hooks"]["order"]
+    assert regions == {"sr-l": "ServiceRequest/sr-l", "sr-c": "ServiceRequest/sr-c"}
+    types = [e.event.__class__.__name__ for e in ledger.patient_events(MEMBER)]
+    assert types.count("AuthorizationDecided") == 2
+    assert {e.region for e in ledger.patient_events(MEMBER)} == {"lumbar", "cervical"}
+    assert (ledger.recorder.max_notification_id() or 0) > before
