@@ -89,15 +89,19 @@ class Tracker:
         :meth:`~adapters.eventstore.InjectionLedger.record_batch`)."""
         return self.ledger.record_batch(commands)
 
-    def authorize(self, command: Authorize) -> dict[str, Any]:
+    def authorize(
+        self, command: Authorize, present: Callable[[Decision], dict[str, Any]]
+    ) -> dict[str, Any]:
         """Decide and record. Resending an ``authorization_id`` already recorded for the
         patient returns the recorded decision unchanged, without deciding again. Returns the
-        decision as answered (with ``authorization_id``)."""
+        decision as answered (with ``authorization_id``); ``present`` is the entry point's
+        JSON form of a decision, recorded as the answer."""
         recorded = self._recorded(command)
         if recorded is not None:
             return recorded
         decision = self.decide(command)
-        response = decision.as_json() | {"authorization_id": command.authorization_id}
+        answer = present(decision)
+        response = answer | {"authorization_id": command.authorization_id}
         proc = command.procedure
         family = proposed_of(proc).family
         requested = {
@@ -111,7 +115,7 @@ class Tracker:
         decided = {
             "authorization_id": command.authorization_id,
             "decision": decision.decision,
-            "policy": decision.policy_json(),
+            "policy": answer["policy"],
             "reasons": response["reasons"],
             "next_eligible_date": decision.next_eligible_date,
             "response": response,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import PatientId, ProcedureFields, StrictModel
 from domain.commands import Authorize, Clinical, DecideEligibility
 from domain.vocabulary import DeviceReason
+from policies.engine import Applied, Decision, Reason, StateSummary
 
 PolicySetName = Annotated[str, Field(min_length=1, max_length=64)]
 AuthorizationId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -92,6 +94,67 @@ class EligibilityOut(BaseModel):
     reasons: list[ReasonOut]
     next_eligible_date: date | None
     state: dict[str, Any]
+
+    @classmethod
+    def of(cls, decision: Decision) -> EligibilityOut:
+        return cls.model_validate(decision_json(decision))
+
+
+# ----------------------------------------------------------------------------- decisions
+# The engine returns typed values; these are their JSON forms (the response bodies, and what
+# an authorization records as its answer).
+
+
+def reason_out(r: Reason) -> ReasonOut:
+    c = r.citation
+    return ReasonOut(
+        rule=r.rule,
+        status=r.status.value,
+        message=r.message,
+        citation=c.quote if c else "",
+        source=c.source if c else None,
+        section=c.section if c else None,
+    )
+
+
+def _applied(a: Applied) -> AppliedGuidelineOut:
+    g = a.guideline
+    return AppliedGuidelineOut(guideline=g.id, version=a.version.id, source=g.source, title=g.title)
+
+
+def policy_json(decision: Decision) -> dict[str, Any]:
+    """The guideline (and version) named as the decision's policy; ``also`` lists the other
+    guidelines applied, only when there are any."""
+    first = _applied(decision.applied[0])
+    also = [_applied(a) for a in decision.applied[1:]]
+    policy = PolicyOut(set=decision.policy_set, **first.model_dump(), also=also or None)
+    return policy.model_dump(mode="json", exclude_none=True)
+
+
+def state_json(s: StateSummary) -> dict[str, Any]:
+    return _jsonable(asdict(s))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    """The JSON body of a decision (``POST /v1/eligibility``)."""
+    nxt = decision.next_eligible_date
+    return {
+        "decision": decision.decision,
+        "policy": policy_json(decision),
+        "reasons": [reason_out(r).model_dump(mode="json") for r in decision.reasons],
+        "next_eligible_date": nxt.isoformat() if nxt else None,
+        "state": state_json(decision.state),
+    }
 
 
 class AuthorizationOut(EligibilityOut):
