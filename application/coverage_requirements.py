@@ -11,7 +11,7 @@ sentence behind a refusal or a missing fact, the next eligible date, no active c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any, Protocol
@@ -104,8 +104,10 @@ def answer(
     store: AuthorizationStore,
     config: CrdConfig,
     today: date,
+    present: Callable[[Decision], dict[str, Any]],
 ) -> CdsResponse:
-    """Decide every draft order of the call and shape the CRD answer."""
+    """Decide every draft order of the call and shape the CRD answer; ``present`` is the
+    entry point's JSON form of a decision, recorded as the authorization's answer."""
     prefetch = request.prefetch or {}
     coverage_json = _single_coverage(prefetch)
     observations = _observations(prefetch)
@@ -165,7 +167,11 @@ def answer(
         decision = decide(policy_set, state, proposed, clinical)
         assertion = _decided(order, coverage, rule, config, today, assertion_id, decision)
         ext = crd.extension(assertion, config.version)
-        records.append(_record(order, proposed, decision, request, caller, assertion_id, ext))
+        records.append(
+            _record(
+                order, proposed, present(decision), decision, request, caller, assertion_id, ext
+            )
+        )
         actions.append(_action(order, ext, decision.decision))
         card = _decision_card(decision, rule, config)
         if card is not None:
@@ -413,6 +419,7 @@ def _action(order: DraftOrder, ext: dict[str, Any], decision: str | None) -> Act
 def _record(
     order: DraftOrder,
     proposed: Proposed,
+    presented: dict[str, Any],
     decision: Decision,
     request: CdsRequest,
     caller: Caller,
@@ -450,7 +457,7 @@ def _record(
             "clinical": {k: v for k, v in order.clinical.items()},
         },
     }
-    response = decision.as_json() | {
+    response = presented | {
         "authorization_id": assertion_id,
         "cds_hooks": cds,
         "coverage_information": ext,
@@ -458,7 +465,7 @@ def _record(
     decided = {
         "authorization_id": assertion_id,
         "decision": decision.decision,
-        "policy": decision.policy_json(),
+        "policy": presented["policy"],
         "reasons": response["reasons"],
         "next_eligible_date": decision.next_eligible_date,
         "response": response,

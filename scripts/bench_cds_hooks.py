@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pydantic import TypeAdapter
 
 from api.app import build_ledger
+from api.schemas.eligibility import decision_json
 from api.schemas.events import EventBatchIn
 from api.settings import Settings
 from application.coverage_requirements import Caller, answer, config_from
@@ -138,7 +139,7 @@ def call(member: str) -> dict[str, Any]:
 
 
 def cds_hooks_latencies_ms(
-    runs: int = 300, patients: int = 100, store_dir: Path | None = None
+    runs: int = 300, patients: int = 100, store_dir: Path | None = None, warmup: int = 20
 ) -> list[float]:
     """Milliseconds per order-sign call (five orders, each recorded), on a SQLite store of
     ``patients`` members with 50 events each; calls go round the members, as an EHR's
@@ -150,22 +151,24 @@ def cds_hooks_latencies_ms(
             adapter = TypeAdapter(EventBatchIn)
             members = [f"bench-{i}" for i in range(patients)]
             for member in members:
-                ledger.record_batch(adapter.validate_python({"events": history(member)}).events)
+                ledger.record_batch(
+                    adapter.validate_python({"events": history(member)}).to_commands()
+                )
             config = config_from(
                 CrdVersion.STU2, [], "nia", "Bench Health", True, {}, MEMBER_SYSTEM
             )
             caller = Caller(hook="order-sign", service_id="injtrack-crd-order-sign", client=None)
             today = datetime(2025, 2, 10, tzinfo=UTC).date()
-            bodies = [json.dumps(call(members[i % patients])) for i in range(runs + 20)]
+            bodies = [json.dumps(call(members[i % patients])) for i in range(runs + warmup)]
             out: list[float] = []
             for i, raw in enumerate(bodies):
                 start = time.perf_counter()
                 request = CdsRequest.model_validate_json(raw)
                 context = OrderSignContext.model_validate(request.context)
-                response = answer(request, context, caller, ledger, config, today)
+                response = answer(request, context, caller, ledger, config, today, decision_json)
                 json.dumps(response.as_json())
                 elapsed = (time.perf_counter() - start) * 1000
-                if i >= 20:  # warm-up
+                if i >= warmup:
                     out.append(elapsed)
             assert len(response.systemActions or []) == 5
             return out

@@ -19,6 +19,7 @@ from api.errors import (
     CdsServiceNotFound,
     CdsUnauthorized,
 )
+from api.schemas.eligibility import decision_json
 from api.settings import Settings
 from application.coverage_requirements import (
     BadHookRequest,
@@ -230,6 +231,7 @@ async def call_service(service_id: str, request: Request) -> CdsResponse:
             app.state.ledger,
             _config(request),
             app.state.clock().astimezone(UTC).date(),
+            decision_json,
         )
     except PrefetchMissing as exc:
         raise CdsPreconditionFailed(exc.message, expression="prefetch") from None
