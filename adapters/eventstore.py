@@ -319,97 +319,68 @@ class InjectionLedger(Application[UUID]):
         """Store an authorization request and its decision together, once per
         ``authorization_id``. Returns False when that id was already recorded (nothing is
         written). Retries version conflicts like :meth:`record_batch`."""
-        return self._retrying(
-            lambda: self._record_authorization_once(patient_id, region, requested, decided)
-        )
-
-    def _record_authorization_once(
-        self,
-        patient_id: str,
-        region: Region,
-        requested: dict[str, Any],
-        decided: dict[str, Any],
-    ) -> bool:
-        authorization_id = requested["authorization_id"]
-        ledger = self._load_ledgers({patient_id})[patient_id]
-        if ledger is not None and self.authorization_key(authorization_id) in ledger.entries:
-            return False
-        recorded_at = self.clock()
-        ledger = ledger or PatientLedger.open(patient_id, recorded_at)
-        stream = self._stream(ledger, patient_id, region, recorded_at)
-        req_fields = {
-            "event_id": self.authorization_key(authorization_id),
-            "fingerprint": fingerprint(requested.get("request", {})),
-        } | requested
-        dec_fields = {
-            "event_id": self.authorization_key(authorization_id) + "/decision",
-            "fingerprint": req_fields["fingerprint"],
-        } | decided
-        stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
-        stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
-        ledger.accept(
-            [
-                LedgerEntry(
-                    req_fields["event_id"],
-                    "authorization_requested",
-                    region.value,
-                    req_fields["fingerprint"],
-                ),
-                LedgerEntry(
-                    dec_fields["event_id"],
-                    "authorization_decided",
-                    region.value,
-                    dec_fields["fingerprint"],
-                ),
-            ],
-            recorded_at,
-        )
-        self._store([ledger, stream])
-        return True
+        return self.record_authorizations([(patient_id, region, requested, decided)])[0]
 
     def record_authorizations(
-        self,
-        patient_id: str,
-        items: Sequence[tuple[Region, dict[str, Any], dict[str, Any]]],
+        self, items: Sequence[tuple[str, Region, dict[str, Any], dict[str, Any]]]
     ) -> list[bool]:
-        """Store several authorization requests of one patient with their decisions (each
-        ``(region, requested, decided)`` as in :meth:`record_authorization`) in one
-        transaction. Returns, per item, False when its id was already recorded (then it is
-        skipped). Retries version conflicts like :meth:`record_batch`."""
-        return self._retrying(lambda: self._record_authorizations_once(patient_id, items))
+        """Store several (patient, region, request, decision) in one transaction, each once
+        per ``authorization_id``: False for those already recorded (or repeated earlier in
+        ``items``), which write nothing. Retries version conflicts like
+        :meth:`record_batch`."""
+        return self._retrying(lambda: self._record_authorizations_once(items))
 
     def _record_authorizations_once(
-        self,
-        patient_id: str,
-        items: Sequence[tuple[Region, dict[str, Any], dict[str, Any]]],
+        self, items: Sequence[tuple[str, Region, dict[str, Any], dict[str, Any]]]
     ) -> list[bool]:
-        loaded = self._load_ledgers({patient_id})[patient_id]
         recorded_at = self.clock()
-        ledger = loaded or PatientLedger.open(patient_id, recorded_at)
-        streams: dict[Region, PatientRegion] = {}
-        entries: list[LedgerEntry] = []
-        done: list[bool] = []
-        for region, requested, decided in items:
+        ledgers = self._load_ledgers({patient_id for patient_id, *_ in items})
+        streams: dict[tuple[str, Region], PatientRegion] = {}
+        accepted: dict[str, list[LedgerEntry]] = {}
+        written: list[bool] = []
+        for patient_id, region, requested, decided in items:
+            ledger = ledgers[patient_id]
             key = self.authorization_key(requested["authorization_id"])
-            if key in ledger.entries or any(e.event_id == key for e in entries):
-                done.append(False)
+            new = accepted.setdefault(patient_id, [])
+            if (ledger is not None and key in ledger.entries) or any(
+                e.event_id == key for e in new
+            ):
+                written.append(False)
                 continue
-            if region not in streams:  # versions from the ledger, before it indexes these
-                streams[region] = self._stream(ledger, patient_id, region, recorded_at)
-            print_ = fingerprint(requested.get("request", {}))
-            req_fields = {"event_id": key, "fingerprint": print_} | requested
-            dec_fields = {"event_id": key + "/decision", "fingerprint": print_} | decided
-            streams[region].record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
-            streams[region].record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
-            entries += [
-                LedgerEntry(key, "authorization_requested", region.value, print_),
-                LedgerEntry(key + "/decision", "authorization_decided", region.value, print_),
-            ]
-            done.append(True)
-        if entries:
-            ledger.accept(entries, recorded_at)
-            self._store([ledger, *streams.values()])
-        return done
+            if ledger is None:
+                ledger = ledgers[patient_id] = PatientLedger.open(patient_id, recorded_at)
+            stream = streams.get((patient_id, region))
+            if stream is None:
+                stream = streams[(patient_id, region)] = self._stream(
+                    ledger, patient_id, region, recorded_at
+                )
+            req_fields = {
+                "event_id": key,
+                "fingerprint": fingerprint(requested.get("request", {})),
+            } | requested
+            dec_fields = {
+                "event_id": key + "/decision",
+                "fingerprint": req_fields["fingerprint"],
+            } | decided
+            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
+            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+            fingerprint_ = req_fields["fingerprint"]
+            new.append(LedgerEntry(key, "authorization_requested", region.value, fingerprint_))
+            new.append(
+                LedgerEntry(
+                    dec_fields["event_id"], "authorization_decided", region.value, fingerprint_
+                )
+            )
+            written.append(True)
+        aggregates: list[Aggregate] = []
+        for patient_id, new in accepted.items():
+            ledger = ledgers[patient_id]
+            if new and ledger is not None:
+                ledger.accept(new, recorded_at)
+                aggregates.append(ledger)
+        aggregates.extend(streams.values())
+        self._store(aggregates)
+        return written
 
     @staticmethod
     def authorization_key(authorization_id: str) -> str:

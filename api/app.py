@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from adapters.eventstore import InjectionLedger, utc_now
 from api.errors import install_error_handlers
 from api.routers import (
+    audit,
     authorizations,
     cds_hooks,
     eligibility,
@@ -68,5 +69,6 @@ def create_app(
     app.include_router(policies.router)
     app.include_router(state_router.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
     app.include_router(cds_hooks.router)
     return app

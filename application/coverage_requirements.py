@@ -66,9 +66,7 @@ class AuthorizationStore(Protocol):
     def patient_events(self, patient_id: str) -> list[RecordedEvent]: ...
 
     def record_authorizations(
-        self,
-        patient_id: str,
-        items: Sequence[tuple[Region, dict[str, Any], dict[str, Any]]],
+        self, items: Sequence[tuple[str, Region, dict[str, Any], dict[str, Any]]]
     ) -> list[bool]: ...
 
 
@@ -178,7 +176,7 @@ def answer(
             cards.append(card)
     if records and patient_id is not None:
         # One transaction for the call; a retried hook instance records nothing new.
-        store.record_authorizations(patient_id, records)
+        store.record_authorizations([(patient_id, *record) for record in records])
     return CdsResponse(cards=cards, systemActions=actions or None)
 
 
