@@ -15,6 +15,7 @@ from api.routers import (
     cds_hooks,
     eligibility,
     events,
+    fhir,
     health,
     policies,
     reports,
@@ -70,5 +71,6 @@ def create_app(
     app.include_router(state_router.router)
     app.include_router(reports.router)
     app.include_router(audit.router)
+    app.include_router(fhir.router)
     app.include_router(cds_hooks.router)
     return app
