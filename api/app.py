@@ -19,6 +19,7 @@ from api.routers import (
     access_log,
     audit,
     authorizations,
+    cds_hooks,
     eligibility,
     events,
     fhir,
@@ -146,6 +147,7 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(fhir.router)
+    app.include_router(cds_hooks.router)
     app.include_router(access_log.router)
     document_errors(app)
     return app
