@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -91,6 +92,17 @@ def _validation_message(err: dict[str, Any]) -> str:
     return str(err.get("msg", "invalid"))
 
 
+def validation_errors(
+    errors: Iterable[Mapping[str, Any]], prefix: tuple[Any, ...] = ()
+) -> list[FieldError]:
+    """Pydantic validation errors as the API reports them (``prefix`` is prepended to each
+    location, e.g. ``("body",)``); the JSONL import reports bad lines with the same."""
+    return [
+        _loc_to_error((*prefix, *tuple(err.get("loc", ()))), _validation_message(dict(err)))
+        for err in errors
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every service error, and request validation, to its status in one place."""
 
@@ -114,9 +126,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            _loc_to_error(tuple(err.get("loc", ())), _validation_message(err))
-            for err in exc.errors()
-        ]
-        invalid = InvalidInput(errors)
+        invalid = InvalidInput(validation_errors(exc.errors()))
         return JSONResponse(status_code=422, content=error_body(invalid))

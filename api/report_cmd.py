@@ -161,12 +161,13 @@ def add_report_parser(sub: Any) -> None:
 
 def _audit(args: argparse.Namespace) -> int:
     from api.app import build_ledger
+    from api.schemas.eligibility import decision_json
     from application.audit import audit_patient
 
     settings = _settings(args)
     ledger = build_ledger(settings)
     try:
-        body = audit_patient(ledger, args.patient_id, args.as_of)
+        body = audit_patient(ledger, args.patient_id, decision_json, args.as_of)
     finally:
         ledger.close()
     _write(json.dumps(body, indent=2) + "\n", args.out)

@@ -35,6 +35,7 @@ from policies.engine import Decision, PolicyLookupError, PolicySet, decide
 from projections.state import PatientState, fold
 
 SetLookup = Callable[[str], PolicySet]
+Present = Callable[[Decision], dict[str, Any]]  # the entry point's JSON form of a decision
 COMPARED = ("decision", "next_eligible_date", "policy", "reasons")
 
 
@@ -202,9 +203,8 @@ def pinned(policy_set: PolicySet, policy: Mapping[str, Any]) -> tuple[PolicySet,
     return replace(policy_set, guidelines=tuple(guidelines)), notes
 
 
-def decision_json(decision: Decision) -> dict[str, Any]:
-    body = decision.as_json()
-    return {k: body[k] for k in COMPARED}
+def compared(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: body.get(k) for k in COMPARED}
 
 
 def stored_json(decided: PatientRegion.AuthorizationDecided) -> dict[str, Any]:
@@ -265,6 +265,7 @@ def replay_authorization(
     decided: PatientRegion.AuthorizationDecided,
     lookup: SetLookup,
     pos: Mapping[str, int],
+    present: Present,
     as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """One authorization: stored, replayed, matches (with differences) and now. What was
@@ -295,7 +296,7 @@ def replay_authorization(
         proposed = proposed_of_request(request)
         clinical = clinical_of(request)
         held, notes = pinned(policy_set, stored["policy"])
-        replayed = decision_json(decide(held, fold(then), proposed, clinical))
+        replayed = compared(present(decide(held, fold(then), proposed, clinical)))
     except (PolicyLookupError, KeyError, ValueError) as exc:
         item |= {
             "replayed": None,
@@ -340,7 +341,7 @@ def replay_authorization(
             r.event, (PatientRegion.AuthorizationRequested, PatientRegion.AuthorizationDecided)
         )
     ]
-    item["now"] = decision_json(now) | {
+    item["now"] = compared(present(now)) | {
         "changed": now.decision != stored["decision"],
         "recorded_since": since,
     }
@@ -352,10 +353,12 @@ def audit(
     events: Sequence[RecordedEvent],
     order: Sequence[str],
     lookup: SetLookup,
+    present: Present,
     as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """The audit of one patient's recorded events; ``order`` is the patient's recording
-    order of event ids; ``as_of`` limits what "now" knows."""
+    order of event ids; ``present`` the JSON form decisions were stored in; ``as_of``
+    limits what "now" knows."""
     seen = [r for r in events if as_of is None or r.event.timestamp <= as_of]
     pos = positions(seen, order)
     requested = {
@@ -364,7 +367,9 @@ def audit(
         if isinstance(r.event, PatientRegion.AuthorizationRequested)
     }
     items = [
-        replay_authorization(seen, requested[r.event.authorization_id], r.event, lookup, pos, as_of)
+        replay_authorization(
+            seen, requested[r.event.authorization_id], r.event, lookup, pos, present, as_of
+        )
         for r in seen
         if isinstance(r.event, PatientRegion.AuthorizationDecided)
         and r.event.authorization_id in requested
@@ -390,10 +395,13 @@ def audit(
 
 
 def audit_patient(
-    ledger: InjectionLedger, patient_id: str, as_of: datetime | None = None
+    ledger: InjectionLedger,
+    patient_id: str,
+    present: Present,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """The use case: read the patient's streams and ledger order, audit with the sets as
-    registered."""
+    registered; ``present`` is the JSON form the entry point records decisions in."""
     events = ledger.patient_events(patient_id)
     order = ledger.recording_order(patient_id)
-    return audit(patient_id, events, order, registry.get, as_of)
+    return audit(patient_id, events, order, registry.get, present, as_of)

@@ -96,38 +96,60 @@ class Tracker:
         patient returns the recorded decision unchanged, without deciding again. Returns the
         decision as answered (with ``authorization_id``); ``present`` is the entry point's
         JSON form of a decision, recorded as the answer."""
-        recorded = self._recorded(command)
-        if recorded is not None:
-            return recorded
-        decision = self.decide(command)
-        answer = present(decision)
-        response = answer | {"authorization_id": command.authorization_id}
-        proc = command.procedure
-        family = proposed_of(proc).family
-        requested = {
-            "authorization_id": command.authorization_id,
-            "policy_set": command.policy_set,
-            "date_of_service": proc.date_of_service,
-            "codes": list(proc.codes),
-            "family": family,
-            "request": command.payload(),
-        }
-        decided = {
-            "authorization_id": command.authorization_id,
-            "decision": decision.decision,
-            "policy": answer["policy"],
-            "reasons": response["reasons"],
-            "next_eligible_date": decision.next_eligible_date,
-            "response": response,
-        }
-        if not self.ledger.record_authorization(
-            command.patient_id, proc.region, requested, decided
-        ):
-            # Another request recorded this id first: its decision is the answer.
+        return self.authorize_many([command], present)[0]
+
+    def authorize_many(
+        self, commands: Sequence[Authorize], present: Callable[[Decision], dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """:meth:`authorize` for several requests, recorded in one transaction. Each is
+        decided on the history stored before the call (recorded authorizations never change
+        a decision); an id already recorded, or repeated in ``commands``, answers with the
+        recorded (or first) decision. Raises like :meth:`decide`, recording nothing."""
+        answers: list[dict[str, Any] | None] = []
+        first: dict[tuple[str, str], int] = {}
+        staged: list[tuple[int, tuple[str, Region, dict[str, Any], dict[str, Any]]]] = []
+        for position, command in enumerate(commands):
+            key = (command.patient_id, command.authorization_id)
             recorded = self._recorded(command)
-            assert recorded is not None
-            return recorded
-        return response
+            if recorded is not None or key in first:
+                answers.append(recorded)
+                continue
+            first[key] = position
+            decision = self.decide(command)
+            answer = present(decision)
+            response = answer | {"authorization_id": command.authorization_id}
+            proc = command.procedure
+            requested = {
+                "authorization_id": command.authorization_id,
+                "policy_set": command.policy_set,
+                "date_of_service": proc.date_of_service,
+                "codes": list(proc.codes),
+                "family": proposed_of(proc).family,
+                "request": command.payload(),
+            }
+            decided = {
+                "authorization_id": command.authorization_id,
+                "decision": decision.decision,
+                "policy": answer["policy"],
+                "reasons": response["reasons"],
+                "next_eligible_date": decision.next_eligible_date,
+                "response": response,
+            }
+            answers.append(response)
+            staged.append((position, (command.patient_id, proc.region, requested, decided)))
+        written = self.ledger.record_authorizations([item for _, item in staged])
+        for (position, _), ok in zip(staged, written, strict=True):
+            if not ok:
+                # Another request recorded this id first: its decision is the answer.
+                answers[position] = self._recorded(commands[position])
+        out: list[dict[str, Any]] = []
+        for position, command in enumerate(commands):
+            answer = answers[position]
+            if answer is None:
+                answer = answers[first[(command.patient_id, command.authorization_id)]]
+            assert answer is not None
+            out.append(answer)
+        return out
 
     def _recorded(self, command: Authorize) -> dict[str, Any] | None:
         found = self.ledger.find_authorization(command.patient_id, command.authorization_id)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from api.schemas.common import PatientId
+from api.schemas.eligibility import decision_json
 from application.audit import audit_patient
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -26,4 +27,4 @@ def get_audit(
     ``authorizations`` (each with ``authorization_id``, ``recorded_at``, ``stored``,
     ``replayed``, ``matches``, ``differences``, ``now``); ``summary.mismatches`` counts the
     decisions that do not replay, each flagged under ``flag``."""
-    return audit_patient(request.app.state.ledger, patient_id, as_of)
+    return audit_patient(request.app.state.ledger, patient_id, decision_json, as_of)
