@@ -229,7 +229,7 @@ class InjectionLedger(Application[UUID]):
                 "date_of_service": proc.date_of_service,
                 "codes": list(proc.codes),
                 "family": kind.family.value,
-                "intent": proc.intent.value,
+                "intent": proc.intent.value if proc.intent else "therapeutic",
                 "laterality": proc.laterality.value if proc.laterality else None,
                 "levels": list(proc.levels),
                 "agent": proc.agent.value if proc.agent else None,
@@ -342,11 +342,23 @@ class InjectionLedger(Application[UUID]):
             ledger = ledgers[patient_id]
             key = self.authorization_key(requested["authorization_id"])
             new = accepted.setdefault(patient_id, [])
-            if (ledger is not None and key in ledger.entries) or any(
-                e.event_id == key for e in new
-            ):
+            taken = _entry(ledger, new, key)
+            if taken is not None and taken.type == "authorization_requested":
                 written.append(False)
                 continue
+            if taken is not None or _entry(ledger, new, key + "/decision") is not None:
+                # Stores written before event ids were checked may hold a client event
+                # named "authorization:<id>"; and "<id>/decision" names another
+                # authorization's decision record. Either way the key is not free.
+                raise EventIdConflict(
+                    [
+                        FieldError(
+                            "authorization_id",
+                            f"authorization_id {requested['authorization_id']!r} collides "
+                            "with another record of this patient; use another id",
+                        )
+                    ]
+                )
             if ledger is None:
                 ledger = ledgers[patient_id] = PatientLedger.open(patient_id, recorded_at)
             stream = streams.get((patient_id, region))
@@ -396,6 +408,8 @@ class InjectionLedger(Application[UUID]):
         key = self.authorization_key(authorization_id)
         if ledger is None or key not in ledger.entries:
             return None
+        if ledger.entries[key].type != "authorization_requested":
+            return None  # a colliding record; recording will answer 409
         region = ledger.entries[key].region
         for event in self.events.get(patient_region_id(patient_id, region)):
             if (
@@ -515,3 +529,13 @@ def _not_future(field_name: str, value: date, latest_allowed: date) -> None:
             f"{value} is in the future (latest accepted is {latest_allowed}, "
             "today in UTC plus one day of grace)",
         )
+
+
+def _entry(
+    ledger: PatientLedger | None, pending: list[LedgerEntry], key: str
+) -> LedgerEntry | None:
+    """The ledger entry of ``key``, stored or pending in this transaction."""
+    for entry in pending:
+        if entry.event_id == key:
+            return entry
+    return ledger.entries.get(key) if ledger is not None else None

@@ -695,12 +695,23 @@ def _simulate(patient: _Patient) -> None:
             heapq.heappush(queue, ((day + gap).toordinal(), tie, region, course, courses_left))
 
 
+def _in_force(policy_set: str, family: str, day: date) -> bool:
+    """Whether a guideline of the set governing the family has a version in force on ``day``
+    (a date of service before a guideline's first version is refused)."""
+    firsts = [
+        g.first_effective() for g in registry.get(policy_set).guidelines if family in g.families
+    ]
+    return any(first is None or first <= day for first in firsts)
+
+
 def _step(patient: _Patient, course: _Course, day: date) -> date | None:
     """Do (or try) the course's next procedure on ``day``; the day of the next one, or None
     when the course ends."""
     config, rng = patient.config, patient.rng
     spec = _spec(patient, course, day)
     family = _proposed(spec).family
+    if not _in_force(POLICY_SET_FOR.get(family, config.policy_set), family, day):
+        return None  # before the guideline's first version: a request would be a 422
     planted_unauthorized = rng.random() < config.unauthorized_share
     rushed, course.rushed = course.rushed, False
     authorization_id: str | None = None

@@ -14,6 +14,7 @@ from policies.document import (
     RuleDoc,
     VersionDoc,
 )
+from policies.facts import FACTS, facts_of
 from policies.model import (
     Rule,
 )
@@ -45,17 +46,15 @@ def when_refs(when: When | None) -> Iterator[tuple[str, Ref]]:
 
 
 def facts_read(rule: Rule) -> set[str]:
-    """The clinical facts a rule reads: its fact tests, and the parameters named ``fact``,
-    ``*_fact`` or ``lifted_by`` (the convention every kind follows)."""
-    found: set[str] = set()
-    for name, value in rule.params.items():
-        if (name == "fact" or name.endswith("_fact") or name == "lifted_by") and isinstance(
-            value, str
-        ):
-            found.add(value)
-        if isinstance(value, tuple):
-            found.update(v.fact for v in value if hasattr(v, "fact"))
-    return found
+    """The clinical facts a rule reads (see :func:`policies.facts.facts_of`)."""
+    return set(facts_of(rule.params))
+
+
+def check_facts(doc: DocProblems, index: int, rule: Rule, rule_id: str) -> None:
+    """Every clinical fact the rule reads is a known fact (:data:`policies.facts.FACTS`)."""
+    for fact in facts_of(rule.params):
+        if fact not in FACTS:
+            doc.rule_add(index, rule_id, ("params",), f"unknown clinical fact {fact!r}")
 
 
 def check_codes(

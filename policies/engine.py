@@ -54,7 +54,13 @@ from datetime import date
 
 from policies.conditions import ALWAYS, OtherSince, When, window_exit
 from policies.context import Context, Status, Verdict, failed, missing, passed, wait
-from policies.errors import NoGuideline, PolicyLookupError, UnknownPolicySet
+from policies.errors import (
+    IntentRequired,
+    NoGuideline,
+    NoVersionInForce,
+    PolicyLookupError,
+    UnknownPolicySet,
+)
 from policies.evaluation import Applied, Reason, evaluate, verdict_of
 from policies.explain import OutcomeBrief, ProcedureBrief, StateSummary, summarize
 from policies.kinds import KINDS, Kind, Params
@@ -86,11 +92,24 @@ class Decision:
     state: StateSummary
 
 
+def settle(proposed: Proposed) -> Proposed:
+    """The proposed procedure with its intent settled (:meth:`Proposed.with_intent`): a
+    :class:`IntentRequired` for a stimulator or pump placement code without a device intent."""
+    from domain.catalog import CATALOG
+
+    row = CATALOG.get(proposed.primary_cpt)
+    return proposed.with_intent(bool(row is not None and row.never_limited))
+
+
 def decide(
     policy_set: PolicySet, state: PatientState, proposed: Proposed, clinical: Clinical
 ) -> Decision:
-    """Decide one proposed procedure under a policy set, purely."""
+    """Decide one proposed procedure under a policy set, purely. Raises a
+    :class:`PolicyLookupError` (a 422) when no guideline governs the procedure, when the date
+    of service is before a governing guideline's first version, or when a stimulator or pump
+    placement code comes without its device intent."""
     guidelines = policy_set.guidelines_for(proposed)
+    proposed = settle(proposed)
     facts = {k: v for k, v in clinical.items() if v is not None}
     applied, reasons = evaluate(guidelines, state, proposed, facts)
     decision = verdict_of(reasons)
@@ -121,8 +140,10 @@ __all__ = [
     "Decision",
     "Guideline",
     "GuidelineVersion",
+    "IntentRequired",
     "Kind",
     "NoGuideline",
+    "NoVersionInForce",
     "OtherSince",
     "OutcomeBrief",
     "Params",
@@ -142,6 +163,7 @@ __all__ = [
     "failed",
     "missing",
     "passed",
+    "settle",
     "wait",
     "window_exit",
 ]

@@ -10,7 +10,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from policies.checks import FAMILIES, check_codes, check_criteria, check_refs, check_versions
+from policies.checks import (
+    FAMILIES,
+    check_codes,
+    check_criteria,
+    check_facts,
+    check_refs,
+    check_versions,
+)
 from policies.conditions import OtherSince, When
 from policies.document import (
     CitationDoc,
@@ -176,6 +183,7 @@ def load_guideline(path: Path, name: str) -> tuple[Guideline | None, list[Proble
             continue
         rule = _rule(rule_doc, params, source)
         check_refs(doc, n, rule, rule_doc, g.versions)
+        check_facts(doc, n, rule, rule_doc.id)
         rules.append(rule)
     ids = {r.id for r in g.rules}
     for n, rule_doc in enumerate(g.rules):

@@ -12,7 +12,13 @@ from datetime import date
 from typing import Any
 
 from policies.conditions import ALWAYS, When
-from policies.errors import NoGuideline
+from policies.errors import (
+    DEVICE_FAMILIES,
+    DEVICE_INTENTS,
+    IntentRequired,
+    NoGuideline,
+    NoVersionInForce,
+)
 from projections.calendar import Span, days
 
 
@@ -85,6 +91,17 @@ class Guideline:
             and (self.regions is None or region in self.regions)
         )
 
+    def first_effective(self) -> date | None:
+        """The effective date of the first version (None: in force since always)."""
+        starts = [v.effective_from for v in self.versions]
+        return None if None in starts else min(d for d in starts if d is not None)
+
+    def check_in_force(self, on: date) -> None:
+        """Raise :class:`NoVersionInForce` when ``on`` is before the first version."""
+        first = self.first_effective()
+        if first is not None and on < first:
+            raise NoVersionInForce(self.id, first, on)
+
     def version_on(self, on: date) -> GuidelineVersion:
         """The version in force on ``on`` (the latest whose effective date is on or before)."""
         chosen = self.versions[0]
@@ -148,6 +165,8 @@ class PolicySet:
         ]
         if not found:
             raise NoGuideline(self.name, proposed.primary_cpt, proposed.family, proposed.region)
+        for guideline in found:
+            guideline.check_in_force(proposed.date_of_service)
         return found
 
 
@@ -159,7 +178,7 @@ class Proposed:
     region: str
     family: str
     codes: tuple[tuple[str, int], ...]
-    intent: str = "therapeutic"
+    intent: str | None = "therapeutic"  # None: not sent (see ``with_intent``)
     laterality: str | None = None
     levels: tuple[str, ...] = ()
     agent: str | None = None
@@ -176,6 +195,19 @@ class Proposed:
 
     def on(self, day: date) -> Proposed:
         return replace(self, date_of_service=day)
+
+    def with_intent(self, never_limited: bool) -> Proposed:
+        """The procedure with its intent settled (safe by default): a stimulator or pump
+        placement code needs an explicit device intent (an ``intrathecal_trial`` indication
+        makes it a trial); refills and analyses (``never_limited``) need none; anything else
+        without an intent is therapeutic."""
+        intent = self.intent
+        if self.family in DEVICE_FAMILIES and not never_limited:
+            if intent is None and self.indication == "intrathecal_trial":
+                intent = "trial"
+            if intent not in DEVICE_INTENTS:
+                raise IntentRequired(self.primary_cpt, self.family, intent)
+        return replace(self, intent=intent or "therapeutic")
 
 
 Clinical = Mapping[str, Any]

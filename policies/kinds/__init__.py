@@ -28,6 +28,9 @@ Kinds (parameters: each kind's ``Params`` model, also in the published JSON Sche
 - ``procedure_attribute``: an attribute of the proposed procedure must be stated (and one of
   the allowed values).
 - ``exemption``: an exception of the guideline applies; always passes and says so.
+- ``criteria``, ``exclusion``, ``code_restriction``, ``intent_phase_max``, ``session_limit``:
+  attested criteria lists, exclusions and contraindications, restrictions to named codes,
+  phase maxima by intent, per-session limits (:mod:`policies.kinds.criteria`).
 
 Registration is explicit: :data:`KINDS` is built from each theme module's ``KINDS`` tuple
 below, nothing registers itself on import. A new kind is an evaluator and its ``Params``
@@ -41,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.kinds import anatomy, caps, facts, intervals, relief
+from policies.kinds import anatomy, caps, criteria, facts, intervals, relief
 from policies.kinds.base import Kind, Params, family_name
 from policies.kinds.caps import _cap_usage
 from policies.kinds.facts import FACT_OPS, FactTest
@@ -52,6 +55,7 @@ THEMES: Mapping[str, tuple[Kind, ...]] = {
     "relief": relief.KINDS,
     "caps": caps.KINDS,
     "anatomy": anatomy.KINDS,
+    "criteria": criteria.KINDS,
 }
 ALL: tuple[Kind, ...] = tuple(k for kinds in THEMES.values() for k in kinds)
 KINDS: Mapping[str, Kind] = {k.name: k for k in ALL}

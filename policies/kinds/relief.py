@@ -154,6 +154,9 @@ class PriorProcedureParams(ReliefParams):
     approach_in: OptionalNames | None = Field(
         default=None, description="approaches it may have (null allowed for absent)"
     )
+    agent_in: OptionalNames | None = Field(
+        None, description="agents it may have (null allowed for absent)"
+    )
     same_device_type: StrictBool = Field(
         default=False, description="its device_type must equal the proposed one"
     )
@@ -178,11 +181,13 @@ def _prior_procedure(ctx: Context, params: Mapping[str, Any]) -> Verdict:
     candidates = prior_of(ctx, params.get("scope", "region"), params["family"])
     intents = params.get("intent_in")
     approaches = params.get("approach_in")
+    agents = params.get("agent_in")
     candidates = [
         q
         for q in candidates
         if (intents is None or q.intent in intents)
         and (approaches is None or q.approach in approaches)
+        and (agents is None or q.agent in agents)
         and (not params.get("same_device_type") or q.device_type == ctx.proposed.device_type)
     ]
     need = int(params.get("min_count", 1))
