@@ -229,7 +229,7 @@ class InjectionLedger(Application[UUID]):
                 "date_of_service": proc.date_of_service,
                 "codes": list(proc.codes),
                 "family": kind.family.value,
-                "intent": proc.intent.value,
+                "intent": proc.intent.value if proc.intent else "therapeutic",
                 "laterality": proc.laterality.value if proc.laterality else None,
                 "levels": list(proc.levels),
                 "agent": proc.agent.value if proc.agent else None,
@@ -319,53 +319,80 @@ class InjectionLedger(Application[UUID]):
         """Store an authorization request and its decision together, once per
         ``authorization_id``. Returns False when that id was already recorded (nothing is
         written). Retries version conflicts like :meth:`record_batch`."""
-        return self._retrying(
-            lambda: self._record_authorization_once(patient_id, region, requested, decided)
-        )
+        return self.record_authorizations([(patient_id, region, requested, decided)])[0]
 
-    def _record_authorization_once(
-        self,
-        patient_id: str,
-        region: Region,
-        requested: dict[str, Any],
-        decided: dict[str, Any],
-    ) -> bool:
-        authorization_id = requested["authorization_id"]
-        ledger = self._load_ledgers({patient_id})[patient_id]
-        if ledger is not None and self.authorization_key(authorization_id) in ledger.entries:
-            return False
+    def record_authorizations(
+        self, items: Sequence[tuple[str, Region, dict[str, Any], dict[str, Any]]]
+    ) -> list[bool]:
+        """Store several (patient, region, request, decision) in one transaction, each once
+        per ``authorization_id``: False for those already recorded (or repeated earlier in
+        ``items``), which write nothing. Retries version conflicts like
+        :meth:`record_batch`."""
+        return self._retrying(lambda: self._record_authorizations_once(items))
+
+    def _record_authorizations_once(
+        self, items: Sequence[tuple[str, Region, dict[str, Any], dict[str, Any]]]
+    ) -> list[bool]:
         recorded_at = self.clock()
-        ledger = ledger or PatientLedger.open(patient_id, recorded_at)
-        stream = self._stream(ledger, patient_id, region, recorded_at)
-        req_fields = {
-            "event_id": self.authorization_key(authorization_id),
-            "fingerprint": fingerprint(requested.get("request", {})),
-        } | requested
-        dec_fields = {
-            "event_id": self.authorization_key(authorization_id) + "/decision",
-            "fingerprint": req_fields["fingerprint"],
-        } | decided
-        stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
-        stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
-        ledger.accept(
-            [
+        ledgers = self._load_ledgers({patient_id for patient_id, *_ in items})
+        streams: dict[tuple[str, Region], PatientRegion] = {}
+        accepted: dict[str, list[LedgerEntry]] = {}
+        written: list[bool] = []
+        for patient_id, region, requested, decided in items:
+            ledger = ledgers[patient_id]
+            key = self.authorization_key(requested["authorization_id"])
+            new = accepted.setdefault(patient_id, [])
+            taken = _entry(ledger, new, key)
+            if taken is not None and taken.type == "authorization_requested":
+                written.append(False)
+                continue
+            if taken is not None or _entry(ledger, new, key + "/decision") is not None:
+                # Stores written before event ids were checked may hold a client event
+                # named "authorization:<id>"; and "<id>/decision" names another
+                # authorization's decision record. Either way the key is not free.
+                raise EventIdConflict(
+                    [
+                        FieldError(
+                            "authorization_id",
+                            f"authorization_id {requested['authorization_id']!r} collides "
+                            "with another record of this patient; use another id",
+                        )
+                    ]
+                )
+            if ledger is None:
+                ledger = ledgers[patient_id] = PatientLedger.open(patient_id, recorded_at)
+            stream = streams.get((patient_id, region))
+            if stream is None:
+                stream = streams[(patient_id, region)] = self._stream(
+                    ledger, patient_id, region, recorded_at
+                )
+            req_fields = {
+                "event_id": key,
+                "fingerprint": fingerprint(requested.get("request", {})),
+            } | requested
+            dec_fields = {
+                "event_id": key + "/decision",
+                "fingerprint": req_fields["fingerprint"],
+            } | decided
+            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
+            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+            fingerprint_ = req_fields["fingerprint"]
+            new.append(LedgerEntry(key, "authorization_requested", region.value, fingerprint_))
+            new.append(
                 LedgerEntry(
-                    req_fields["event_id"],
-                    "authorization_requested",
-                    region.value,
-                    req_fields["fingerprint"],
-                ),
-                LedgerEntry(
-                    dec_fields["event_id"],
-                    "authorization_decided",
-                    region.value,
-                    dec_fields["fingerprint"],
-                ),
-            ],
-            recorded_at,
-        )
-        self._store([ledger, stream])
-        return True
+                    dec_fields["event_id"], "authorization_decided", region.value, fingerprint_
+                )
+            )
+            written.append(True)
+        aggregates: list[Aggregate] = []
+        for patient_id, new in accepted.items():
+            ledger = ledgers[patient_id]
+            if new and ledger is not None:
+                ledger.accept(new, recorded_at)
+                aggregates.append(ledger)
+        aggregates.extend(streams.values())
+        self._store(aggregates)
+        return written
 
     @staticmethod
     def authorization_key(authorization_id: str) -> str:
@@ -381,6 +408,8 @@ class InjectionLedger(Application[UUID]):
         key = self.authorization_key(authorization_id)
         if ledger is None or key not in ledger.entries:
             return None
+        if ledger.entries[key].type != "authorization_requested":
+            return None  # a colliding record; recording will answer 409
         region = ledger.entries[key].region
         for event in self.events.get(patient_region_id(patient_id, region)):
             if (
@@ -500,3 +529,13 @@ def _not_future(field_name: str, value: date, latest_allowed: date) -> None:
             f"{value} is in the future (latest accepted is {latest_allowed}, "
             "today in UTC plus one day of grace)",
         )
+
+
+def _entry(
+    ledger: PatientLedger | None, pending: list[LedgerEntry], key: str
+) -> LedgerEntry | None:
+    """The ledger entry of ``key``, stored or pending in this transaction."""
+    for entry in pending:
+        if entry.event_id == key:
+            return entry
+    return ledger.entries.get(key) if ledger is not None else None

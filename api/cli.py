@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.demo_cmd import add_demo_parser
+from api.import_cmd import add_import_parser
 from api.policies_cmd import add_policies_parser
 from api.projections_cmd import add_projections_parser
-from api.report_cmd import add_report_parser
+from api.report_cmd import add_audit_parser, add_report_parser
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -44,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_projections_parser(sub)
     add_policies_parser(sub)
     add_demo_parser(sub)
+    add_import_parser(sub)
     add_report_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -15,6 +17,7 @@ from domain.errors import (
     InvalidInput,
     NotFound,
     ServiceError,
+    StoreUnavailable,
     WriteContention,
 )
 from policies.engine import PolicyLookupError
@@ -24,6 +27,7 @@ STATUS: dict[type[ServiceError], int] = {
     InvalidInput: 422,
     EventIdConflict: 409,
     WriteContention: 503,
+    StoreUnavailable: 503,
     NotFound: 404,
 }
 
@@ -91,13 +95,33 @@ def _validation_message(err: dict[str, Any]) -> str:
     return str(err.get("msg", "invalid"))
 
 
+def validation_errors(
+    errors: Iterable[Mapping[str, Any]], prefix: tuple[Any, ...] = ()
+) -> list[FieldError]:
+    """Pydantic validation errors as the API reports them (``prefix`` is prepended to each
+    location, e.g. ``("body",)``); the JSONL import reports bad lines with the same."""
+    return [
+        _loc_to_error((*prefix, *tuple(err.get("loc", ()))), _validation_message(dict(err)))
+        for err in errors
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every service error, and request validation, to its status in one place."""
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if isinstance(exc, WriteContention) else None
-        return JSONResponse(status_code=status_of(exc), content=error_body(exc), headers=headers)
+        status = status_of(exc)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
+
+    async def _store_unavailable(request: Request, _: Exception) -> JSONResponse:
+        # Transient database failures only (the library's own retries spent); programming
+        # and data errors stay 500s.
+        return await _service_error(request, StoreUnavailable())
+
+    app.add_exception_handler(OperationalError, _store_unavailable)
+    app.add_exception_handler(InterfaceError, _store_unavailable)
 
     @app.exception_handler(PolicyLookupError)
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:
@@ -114,9 +138,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            _loc_to_error(tuple(err.get("loc", ())), _validation_message(err))
-            for err in exc.errors()
-        ]
-        invalid = InvalidInput(errors)
+        invalid = InvalidInput(validation_errors(exc.errors()))
         return JSONResponse(status_code=422, content=error_body(invalid))

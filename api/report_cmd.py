@@ -157,3 +157,38 @@ def add_report_parser(sub: Any) -> None:
     comp.add_argument("--as-of", type=_instant, help="judge with what was recorded by then")
     comp.add_argument("--format", choices=("json", "csv", "html"), default="json")
     comp.set_defaults(func=_compliance)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from api.app import build_ledger
+    from api.schemas.eligibility import decision_json
+    from application.audit import audit_patient
+
+    settings = _settings(args)
+    ledger = build_ledger(settings)
+    try:
+        body = audit_patient(ledger, args.patient_id, decision_json, args.as_of)
+    finally:
+        ledger.close()
+    _write(json.dumps(body, indent=2) + "\n", args.out)
+    for item in body["authorizations"]:
+        if not item["matches"]:
+            print(f"injtrack audit: {item['authorization_id']}: {item['flag']}", file=sys.stderr)
+    if body["summary"]["mismatches"]:
+        print(
+            f"injtrack audit: {body['summary']['mismatches']} of "
+            f"{body['summary']['authorizations']} authorization decisions do NOT replay",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
+def add_audit_parser(sub: Any) -> None:
+    """Register ``audit PATIENT``: exit status 3 when a recorded decision does not replay."""
+    cmd = sub.add_parser("audit", help="replay one patient's history and authorizations")
+    cmd.add_argument("patient_id")
+    cmd.add_argument("--as-of", type=_instant, help="what 'now' knows: events recorded by then")
+    cmd.add_argument("--out", help="file to write (default: standard output)")
+    cmd.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
+    cmd.set_defaults(func=_audit)

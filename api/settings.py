@@ -75,6 +75,9 @@ class Settings(BaseSettings):
             env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
             env.update(postgres_env(self.database_url or ""))
             env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
+            # Test a pooled connection before use, so one the server dropped (restart,
+            # pg_terminate_backend) is replaced instead of failing the next request.
+            env["POSTGRES_PRE_PING"] = "y"
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema
         return env
@@ -84,7 +87,11 @@ def postgres_env(url: str) -> dict[str, str]:
     """Split ``postgresql://user:password@host:port/dbname`` into the library's variables."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
-        raise ValueError(f"INJTRACK_DATABASE_URL must be a postgresql:// URL, got {url!r}")
+        # Never echo the URL: it may carry the password.
+        raise ValueError(
+            "INJTRACK_DATABASE_URL must be a postgresql:// URL, "
+            f"not a {parts.scheme or 'scheme-less'}:// one"
+        )
     env = {
         "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",

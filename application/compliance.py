@@ -192,14 +192,14 @@ def compliance_report(
     """The compliance report of ``policy_set`` over the dates of service in ``period``."""
     window = authorization_window(policy_set)
     checks = checks_for(policy_set)
-    reach = max(lookback_days(checks), window.after_days + 1)
+    before_days, after_days = window.reach_days()
+    reach = max(lookback_days(checks), after_days + 1)
     rows_start = period.start - timedelta(days=reach)
     states: dict[str, PatientState] = {}
     if as_of is None:
         refs = source.procedure_refs(rows_start, period.end)
         auth_refs = source.authorization_refs(
-            period.start - timedelta(days=window.after_days),
-            period.end + timedelta(days=window.before_days),
+            period.start - timedelta(days=after_days), period.end + timedelta(days=before_days)
         )
     else:
         refs, auth_refs = [], []

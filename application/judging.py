@@ -14,14 +14,14 @@ least 14 days") with the date on which the procedure would have been allowed.
 
 An authorization **covers** a procedure of the same patient, region and family whose date of
 service lies from ``before_days`` before to ``after_days`` after the authorized date
-(:class:`AuthorizationWindow`; a policy set may declare its own ``authorization_window``).
+(:class:`CoverWindow`; a policy set may declare its own ``authorization_window``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from domain.catalog import Region, classify
@@ -37,6 +37,7 @@ from policies.engine import (
     decide,
 )
 from policies.kinds import _cap_usage
+from projections.calendar import Span, days
 from projections.state import Authorization, PatientState, Procedure
 
 FINDING_KINDS = ("violation", "unauthorized", "approval_now_denied")
@@ -46,43 +47,41 @@ FINDING_KINDS = ("violation", "unauthorized", "approval_now_denied")
 
 
 @dataclass(frozen=True, slots=True)
-class AuthorizationWindow:
-    """The dates of service an approved authorization covers, around its authorized date."""
+class CoverWindow:
+    """The dates of service an approved authorization covers around its authorized date:
+    from ``before`` before it to ``after`` after it, both ends included."""
 
-    before_days: int = 7
-    after_days: int = 60
+    before: Span = field(default_factory=lambda: days(7))
+    after: Span = field(default_factory=lambda: days(60))
 
     def covers(self, authorized: date, performed: date) -> bool:
+        return self.before.before(authorized) <= performed <= self.after.after(authorized)
+
+    def reach_days(self) -> tuple[int, int]:
+        """Upper bounds in days of (before, after), for selecting rows around a period."""
+        probe = date(2000, 1, 31)
         return (
-            authorized - timedelta(days=self.before_days)
-            <= performed
-            <= authorized + timedelta(days=self.after_days)
+            (probe - self.before.before(probe)).days + 3,
+            (self.after.after(probe) - probe).days + 3,
         )
 
-    def as_json(self) -> dict[str, int]:
-        return {"before_days": self.before_days, "after_days": self.after_days}
+    def describe(self) -> str:
+        return f"{self.before} before to {self.after} after the authorized date"
+
+    def as_json(self) -> dict[str, str]:
+        return {"before": str(self.before), "after": str(self.after)}
 
 
-DEFAULT_WINDOW = AuthorizationWindow()
+DEFAULT_WINDOW = CoverWindow()
 
 
-def authorization_window(policy_set: PolicySet) -> AuthorizationWindow:
-    """The set's authorization window (its document's ``authorization_window``, with
-    ``before_days`` / ``after_days``), else 7 days before to 60 days after."""
+def authorization_window(policy_set: PolicySet) -> CoverWindow:
+    """The set's ``authorization_window`` (its set document's), else 7 days before to 60
+    days after."""
     declared = getattr(policy_set, "authorization_window", None)
     if declared is None:
         return DEFAULT_WINDOW
-    if isinstance(declared, AuthorizationWindow):
-        return declared
-    if isinstance(declared, Mapping):
-        return AuthorizationWindow(
-            int(declared.get("before_days", DEFAULT_WINDOW.before_days)),
-            int(declared.get("after_days", DEFAULT_WINDOW.after_days)),
-        )
-    return AuthorizationWindow(
-        int(getattr(declared, "before_days", DEFAULT_WINDOW.before_days)),
-        int(getattr(declared, "after_days", DEFAULT_WINDOW.after_days)),
-    )
+    return CoverWindow(declared.before, declared.after)
 
 
 # ----------------------------------------------------------------------------- findings
@@ -264,7 +263,7 @@ class AuthorizationRef:
 
 
 def covering(
-    authorizations: Iterable[A], proc: ProcedureLike, window: AuthorizationWindow, policy_set: str
+    authorizations: Iterable[A], proc: ProcedureLike, window: CoverWindow, policy_set: str
 ) -> list[A]:
     """The approved authorizations of the set that cover ``proc``, the one it names first."""
     found = [
@@ -388,7 +387,7 @@ def judge_procedure(
     policy_set: PolicySet,
     state: PatientState,
     proc: Procedure,
-    window: AuthorizationWindow = DEFAULT_WINDOW,
+    window: CoverWindow = DEFAULT_WINDOW,
 ) -> Judgement | None:
     """Decide ``proc`` again as if proposed on its date with what ``state`` knows (None when
     the set governs no such procedure)."""
@@ -447,7 +446,7 @@ def unauthorized_finding(
     patient_id: str,
     authorizations: Sequence[AuthorizationLike],
     proc: ProcedureLike,
-    window: AuthorizationWindow,
+    window: CoverWindow,
     policy_set: str,
 ) -> Finding | None:
     """The finding of a procedure no approved authorization of the set covers."""
@@ -466,8 +465,7 @@ def unauthorized_finding(
         elif a.approved and a.authorization_id == proc.authorization_id:
             notes.append(
                 f"authorization {a.authorization_id} was approved for {a.date_of_service}, "
-                f"outside its window ({window.before_days} days before to "
-                f"{window.after_days} days after)"
+                f"outside its window ({window.describe()})"
             )
     if proc.authorization_id and not any(a.authorization_id == proc.authorization_id for a in same):
         notes.append(f"the authorization it names ({proc.authorization_id}) is not on record")

@@ -17,9 +17,9 @@ poor), and surgery or a new pathology that starts a new episode. Course lengths 
 number of courses follow a long tail, so a few patients have hundreds of events.
 
 Before a procedure the provider asks for an authorization (an ``authorization_request``
-line, see :data:`AUTHORIZATION_REQUEST`) unless an approved one still covers it. The
+line, see :data:`application.bulk_import.AUTHORIZATION_REQUEST`) unless an approved one still covers it. The
 generator decides each request exactly as the import will (the same fold and policy engine,
-on the events that precede it in the import's order, see :func:`line_key`): approved, the
+on the events that precede it in the import's order, see :func:`application.bulk_import.line_key`): approved, the
 procedure is done (a few days later at most); denied, it is usually postponed to the next
 eligible date. A configurable share of procedures is done without asking (planted
 *unauthorized*) and of denied ones is done anyway (planted *over-limit*). Some procedures are
@@ -39,28 +39,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
+from application.bulk_import import AUTHORIZATION_REQUEST, RANK
 from domain.catalog import Region, classify
 from domain.events import BilledCode, PatientRegion, RecordedEvent, patient_region_id
 from policies import registry
 from policies.engine import Proposed, decide
 from projections.state import fold
-
-AUTHORIZATION_REQUEST: Final = "authorization_request"
-"""The ``type`` of a JSONL line that asks for an authorization: the ``POST
-/v1/authorizations`` body (``authorization_id``, ``patient_id``, ``policy_set``,
-``procedure``, ``clinical``) with ``"type": "authorization_request"``. Import decides it
-through the authorize use case, so the stored decision is what the rules decide then."""
-
-# Same-day order of the import (see line_key): facts that start episodes, then authorization
-# requests (decided before the day's procedures), procedures, outcomes, voids.
-RANK: Final[dict[str, int]] = {
-    "surgery_performed": 0,
-    "pathology_diagnosed": 0,
-    AUTHORIZATION_REQUEST: 1,
-    "procedure_performed": 2,
-    "outcome_reported": 3,
-    "event_voided": 4,
-}
 
 Order = Literal["patient", "date", "shuffled"]
 
@@ -711,12 +695,23 @@ def _simulate(patient: _Patient) -> None:
             heapq.heappush(queue, ((day + gap).toordinal(), tie, region, course, courses_left))
 
 
+def _in_force(policy_set: str, family: str, day: date) -> bool:
+    """Whether a guideline of the set governing the family has a version in force on ``day``
+    (a date of service before a guideline's first version is refused)."""
+    firsts = [
+        g.first_effective() for g in registry.get(policy_set).guidelines if family in g.families
+    ]
+    return any(first is None or first <= day for first in firsts)
+
+
 def _step(patient: _Patient, course: _Course, day: date) -> date | None:
     """Do (or try) the course's next procedure on ``day``; the day of the next one, or None
     when the course ends."""
     config, rng = patient.config, patient.rng
     spec = _spec(patient, course, day)
     family = _proposed(spec).family
+    if not _in_force(POLICY_SET_FOR.get(family, config.policy_set), family, day):
+        return None  # before the guideline's first version: a request would be a 422
     planted_unauthorized = rng.random() < config.unauthorized_share
     rushed, course.rushed = course.rushed, False
     authorization_id: str | None = None

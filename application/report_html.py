@@ -246,7 +246,7 @@ def _findings_table(findings: Sequence[Finding]) -> str:
 def render_html(report: ComplianceReport) -> str:
     """The whole report as one HTML document (no external resource of any kind)."""
     s = report.summary
-    window = s.get("authorization_window", {"before_days": 7, "after_days": 60})
+    window = s.get("authorization_window", {"before": "7 days", "after": "60 days"})
     period = f"{report.period.start} to {report.period.end}"
     known = f"as known at {report.as_of.isoformat()}" if report.as_of else "as known now"
     charts = [
@@ -276,8 +276,7 @@ def render_html(report: ComplianceReport) -> str:
 <h1>Compliance report: policy set {_e(report.policy_set)}</h1>
 <div class="meta">Dates of service {_e(period)}, {_e(known)}. Every non-voided procedure
 judged again at its own date of service; an approved authorization covers
-{window["before_days"]} days before to {window["after_days"]} days after its authorized
-date.</div>
+{_e(window["before"])} before to {_e(window["after"])} after its authorized date.</div>
 {_headline(report)}
 <div class="charts">{figures}</div>
 <h2>Violation rate by family</h2>

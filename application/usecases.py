@@ -18,13 +18,14 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adapters.eventstore import REGIONS, IngestResult, InjectionLedger
+from adapters.eventstore import REGIONS, IngestResult, InjectionLedger, fingerprint
 from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_up
 from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
+from domain.errors import EventIdConflict, FieldError
 from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
 from policies import registry
-from policies.engine import Decision, Proposed, decide
+from policies.engine import Decision, Proposed, decide, settle
 from projections.state import PatientState, fold
 
 Clock = Callable[[], datetime]
@@ -62,7 +63,7 @@ def proposed_of(procedure: ProcedureSpec) -> Proposed:
         region=procedure.region.value,
         family=kind.family.value,
         codes=tuple((c.cpt, c.units) for c in procedure.codes),
-        intent=procedure.intent.value,
+        intent=procedure.intent.value if procedure.intent else None,
         laterality=procedure.laterality.value if procedure.laterality else None,
         levels=tuple(procedure.levels),
         agent=procedure.agent.value if procedure.agent else None,
@@ -89,45 +90,81 @@ class Tracker:
         :meth:`~adapters.eventstore.InjectionLedger.record_batch`)."""
         return self.ledger.record_batch(commands)
 
-    def authorize(self, command: Authorize) -> dict[str, Any]:
+    def authorize(
+        self, command: Authorize, present: Callable[[Decision], dict[str, Any]]
+    ) -> dict[str, Any]:
         """Decide and record. Resending an ``authorization_id`` already recorded for the
-        patient returns the recorded decision unchanged, without deciding again. Returns the
-        decision as answered (with ``authorization_id``)."""
-        recorded = self._recorded(command)
-        if recorded is not None:
-            return recorded
-        decision = self.decide(command)
-        response = decision.as_json() | {"authorization_id": command.authorization_id}
-        proc = command.procedure
-        family = proposed_of(proc).family
-        requested = {
-            "authorization_id": command.authorization_id,
-            "policy_set": command.policy_set,
-            "date_of_service": proc.date_of_service,
-            "codes": list(proc.codes),
-            "family": family,
-            "request": command.payload(),
-        }
-        decided = {
-            "authorization_id": command.authorization_id,
-            "decision": decision.decision,
-            "policy": decision.policy_json(),
-            "reasons": response["reasons"],
-            "next_eligible_date": decision.next_eligible_date,
-            "response": response,
-        }
-        if not self.ledger.record_authorization(
-            command.patient_id, proc.region, requested, decided
-        ):
-            # Another request recorded this id first: its decision is the answer.
+        patient with the same content returns the recorded decision unchanged, without
+        deciding again (different content: :class:`EventIdConflict`). Returns the
+        decision as answered (with ``authorization_id``); ``present`` is the entry point's
+        JSON form of a decision, recorded as the answer."""
+        return self.authorize_many([command], present)[0]
+
+    def authorize_many(
+        self, commands: Sequence[Authorize], present: Callable[[Decision], dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """:meth:`authorize` for several requests, recorded in one transaction. Each is
+        decided on the history stored before the call (recorded authorizations never change
+        a decision); an id already recorded, or repeated in ``commands``, answers with the
+        recorded (or first) decision. Raises like :meth:`decide`, recording nothing."""
+        answers: list[dict[str, Any] | None] = []
+        first: dict[tuple[str, str], int] = {}
+        staged: list[tuple[int, tuple[str, Region, dict[str, Any], dict[str, Any]]]] = []
+        for position, command in enumerate(commands):
+            key = (command.patient_id, command.authorization_id)
             recorded = self._recorded(command)
-            assert recorded is not None
-            return recorded
-        return response
+            if key in first and commands[first[key]].payload() != command.payload():
+                raise _authorization_conflict(command)
+            if recorded is not None or key in first:
+                answers.append(recorded)
+                continue
+            first[key] = position
+            decision = self.decide(command)
+            answer = present(decision)
+            response = answer | {"authorization_id": command.authorization_id}
+            proc = command.procedure
+            requested = {
+                "authorization_id": command.authorization_id,
+                "policy_set": command.policy_set,
+                "date_of_service": proc.date_of_service,
+                "codes": list(proc.codes),
+                "family": proposed_of(proc).family,
+                "request": command.payload(),
+            }
+            decided = {
+                "authorization_id": command.authorization_id,
+                "decision": decision.decision,
+                "policy": answer["policy"],
+                "reasons": response["reasons"],
+                "next_eligible_date": decision.next_eligible_date,
+                "response": response,
+            }
+            answers.append(response)
+            staged.append((position, (command.patient_id, proc.region, requested, decided)))
+        written = self.ledger.record_authorizations([item for _, item in staged])
+        for (position, _), ok in zip(staged, written, strict=True):
+            if not ok:
+                # Another request recorded this id first: its decision is the answer.
+                answers[position] = self._recorded(commands[position])
+        out: list[dict[str, Any]] = []
+        for position, command in enumerate(commands):
+            answer = answers[position]
+            if answer is None:
+                answer = answers[first[(command.patient_id, command.authorization_id)]]
+            assert answer is not None
+            out.append(answer)
+        return out
 
     def _recorded(self, command: Authorize) -> dict[str, Any] | None:
+        """The recorded answer for this ``authorization_id``, if any. The same id resent
+        with different content is an :class:`EventIdConflict`, like an event id (nothing is
+        decided or stored)."""
         found = self.ledger.find_authorization(command.patient_id, command.authorization_id)
-        return dict(found.response) if found is not None else None
+        if found is None:
+            return None
+        if found.fingerprint != fingerprint(command.payload()):
+            raise _authorization_conflict(command)
+        return dict(found.response)
 
     # ------------------------------------------------------------------ deciding
 
@@ -136,7 +173,10 @@ class Tracker:
         policy and catalog lookup errors (unknown set, no guideline for the codes)."""
         policy_set = registry.get(query.policy_set)
         proposed = proposed_of(query.procedure)
-        policy_set.guidelines_for(proposed)  # refuse before reading history when none applies
+        # Refuse before reading history: no guideline, no version in force on the date of
+        # service, a stimulator or pump placement code without its device intent.
+        policy_set.guidelines_for(proposed)
+        settle(proposed)
         events = self.ledger.patient_events(query.patient_id, query.as_of)
         state = fold(events, query.as_of, query.patient_id)
         return decide(policy_set, state, proposed, query.clinical.facts())
@@ -206,6 +246,18 @@ def event_fields(event: Any) -> dict[str, Any]:
         for name, value in vars(event).items()
         if name not in BOOKKEEPING_FIELDS and name != "event_id"
     }
+
+
+def _authorization_conflict(command: Authorize) -> EventIdConflict:
+    return EventIdConflict(
+        [
+            FieldError(
+                "authorization_id",
+                f"authorization_id {command.authorization_id!r} already names an "
+                "authorization of this patient with different content",
+            )
+        ]
+    )
 
 
 # ---------------------------------------------------------------------- the read model

@@ -49,7 +49,7 @@ class ProcedureSpec:
     codes: tuple[BilledCode, ...]
     laterality: Laterality | None = None
     levels: tuple[str, ...] = ()
-    intent: Intent = Intent.THERAPEUTIC
+    intent: Intent | None = Intent.THERAPEUTIC  # None: not sent (an eligibility question)
     agent: Agent | None = None
     indication: Indication | None = None
     approach: Approach | None = None
@@ -139,16 +139,45 @@ EventCommand = RecordProcedure | ReportOutcome | RecordSurgery | RecordPathology
 
 @dataclass(frozen=True, slots=True)
 class Clinical:
-    """What the requesting provider attests; ``None`` means not documented."""
+    """What the requesting provider attests; ``None`` means not documented. The facts'
+    meanings and the rules that read them: ``policies.facts``."""
 
     pain_score: float | None = None
+    functional_disability: bool | None = None
+    pain_duration_weeks: float | None = None
+    radicular_pain: bool | None = None
+    patient_age: float | None = None
     active_conservative_therapy: bool | None = None
+    conservative_therapy_weeks: float | None = None
+    conservative_therapy_failed: bool | None = None
+    conservative_therapy_exception: bool | None = None
+    opioid_medication_weeks: float | None = None
+    systemic_opioids_failed: bool | None = None
+    oral_antispasmodics_failed: bool | None = None
+    opioid_naive: bool | None = None
     initial_criteria_met: bool | None = None
+    psychological_assessment_completed: bool | None = None
+    trial_side_effects_tolerable: bool | None = None
+    life_expectancy_months: float | None = None
+    surgical_plan_documented: bool | None = None
+    imaging_confirms_target: bool | None = None
+    positive_provocative_exam: bool | None = None
+    pain_generator_in_question: bool | None = None
+    ischemic_limb_pain: bool | None = None
     special_circumstances: bool | None = None
     multi_region_medical_reason: bool | None = None
     synovial_cyst_confirmed: bool | None = None
-    positive_provocative_exam: bool | None = None
-    opioid_naive: bool | None = None
+    active_infection: bool | None = None
+    needle_site_infection: bool | None = None
+    severe_stenosis_obstruction: bool | None = None
+    insufficient_body_habitus: bool | None = None
+    no_percutaneous_access: bool | None = None
+    coagulopathy_or_anticoagulation: bool | None = None
+    steroid_hypersensitivity: bool | None = None
+    uncontrolled_diabetes: bool | None = None
+    local_anesthetic_allergy: bool | None = None
+    drug_allergy: bool | None = None
+    other_programmable_device: bool | None = None
     device_reason: DeviceReason | None = None
 
     def facts(self) -> dict[str, Any]:

@@ -48,5 +48,17 @@ class WriteContention(ServiceError):
     """Concurrent writers kept conflicting; nothing was stored, retry."""
 
 
+class StoreUnavailable(ServiceError):
+    """The database failed under the command (connection dropped, server restarting). Retrying
+    is safe: event and authorization ids make resends idempotent, so a write that did reach
+    the store answers ``duplicate`` the second time."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database is temporarily unavailable; retry the request "
+            "(resending the same events or authorization is safe)"
+        )
+
+
 class NotFound(ServiceError):
     """What was asked for does not exist."""

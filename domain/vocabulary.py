@@ -39,6 +39,12 @@ class Indication(StrEnum):
     INTRATHECAL_TRIAL = "intrathecal_trial"
     FACET_CYST_ASPIRATION = "facet_cyst_aspiration"
     STEM_CELL = "stem_cell"
+    # Purposes some guidelines exclude by name (NIA_CG_300/408 exclusions, Washington's
+    # facet neurotomy limits, NIA_CG_310's "no other medical indications").
+    POST_OPERATIVE_PAIN = "post_operative_pain"
+    SURGICAL_ANESTHESIA = "surgical_anesthesia"
+    CHEMOTHERAPY = "chemotherapy"
+    HEADACHE = "headache"
 
 
 class Approach(StrEnum):

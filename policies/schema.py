@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import policies.kinds  # noqa: F401  (registers the rule kinds)
 from policies.document import GuidelineDocument, SetDocument
 from policies.engine import KINDS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import TrackerDep
-from api.schemas.eligibility import AuthorizationIn, AuthorizationOut
+from api.schemas.eligibility import AuthorizationIn, AuthorizationOut, decision_json
 
 router = APIRouter(prefix="/v1", tags=["authorizations"])
 
@@ -15,4 +15,4 @@ router = APIRouter(prefix="/v1", tags=["authorizations"])
 def post_authorization(body: AuthorizationIn, tracker: TrackerDep) -> AuthorizationOut:
     """Decide and record. Resending an ``authorization_id`` already recorded for the patient
     returns the recorded decision unchanged, without deciding again."""
-    return AuthorizationOut.model_validate(tracker.authorize(body.to_command()))
+    return AuthorizationOut.model_validate(tracker.authorize(body.to_command(), decision_json))

@@ -16,4 +16,4 @@ def post_eligibility(body: EligibilityIn, tracker: TrackerDep) -> EligibilityOut
     """Is this procedure allowed for this patient, region and date under the policy set?
     Every rule checked, with its citation; the next eligible date when waiting cures it."""
     decision = tracker.decide(body.to_query())
-    return EligibilityOut.model_validate(decision.as_json())
+    return EligibilityOut.of(decision)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from api.deps import TrackerDep
-from api.schemas.common import PatientIdPath
+from api.schemas.common import PatientIdPath, as_of_query
 from api.schemas.events import EventBatchIn, EventBatchOut, EventResult, HistoryItem, HistoryOut
 from domain.catalog import Region
 
@@ -30,9 +30,7 @@ def post_events(batch: EventBatchIn, tracker: TrackerDep) -> EventBatchOut:
 def get_history(
     tracker: TrackerDep,
     patient_id: PatientIdPath,
-    as_of: Annotated[
-        datetime | None, Query(description="Only events recorded at or before this instant")
-    ] = None,
+    as_of: Annotated[AwareDatetime | None, as_of_query()] = None,
     region: Region | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -25,6 +25,7 @@ from api.schemas.policies import PolicyReloadOut
 from domain.errors import FieldError, InvalidInput
 from policies import registry
 from policies.engine import Guideline, Rule, When
+from policies.facts import facts_of
 from policies.loader import PolicyLoadError
 from policies.values import Ref, iso
 from projections.calendar import Span
@@ -77,6 +78,7 @@ def _rule(rule: Rule) -> RuleOut:
         effective_from=rule.effective_from,
         effective_until=rule.effective_until,
         citation=CitationOut(quote=c.quote, source=c.source, section=c.section) if c else None,
+        facts=facts_of(rule.params),
     )
 
 

@@ -7,14 +7,21 @@ moment ago is seen), as known at ``as_of`` and for the date ``on``: procedures d
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from api.deps import TrackerDep
 from api.presenters import patient_state
-from api.schemas.common import PatientIdPath
+from api.schemas.common import (
+    DATE_RANGE_TEXT,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    PatientIdPath,
+    as_of_query,
+)
 from api.schemas.state import PatientStateOut
 
 router = APIRouter(prefix="/v1", tags=["state"])
@@ -25,12 +32,15 @@ def get_state(
     tracker: TrackerDep,
     patient_id: PatientIdPath,
     on: Annotated[
-        date | None, Query(description="The date to compute the state for (default: today, UTC)")
+        date | None,
+        Query(
+            ge=EARLIEST_DATE,
+            le=LATEST_DATE,
+            description="The date to compute the state for (default: today, UTC), "
+            + DATE_RANGE_TEXT,
+        ),
     ] = None,
-    as_of: Annotated[
-        datetime | None,
-        Query(description="Only events recorded at or before this instant (naive means UTC)"),
-    ] = None,
+    as_of: Annotated[AwareDatetime | None, as_of_query()] = None,
 ) -> PatientStateOut:
     """Episodes, positions, 6- and 12-month counts ending on ``on`` and the last procedure's
     relief, per region and family."""

@@ -2,20 +2,88 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
 
-from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path, Query
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.catalog import Region
 from domain.commands import ProcedureSpec
 from domain.events import BilledCode
 from domain.vocabulary import Agent, Approach, Indication, Intent, Laterality
 
+# The plausible range of clinical dates (and of ``as_of`` instants), inclusive. Anything
+# outside is refused with 422 before it can reach the store: a date like 0001-01-01 would be
+# stored and then break every calendar computation over the patient (and the read model).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+EARLIEST_INSTANT = datetime.combine(EARLIEST_DATE, time.min, tzinfo=UTC)
+LATEST_INSTANT = datetime.combine(LATEST_DATE, time.max, tzinfo=UTC)
+DATE_RANGE_TEXT = f"from {EARLIEST_DATE} to {LATEST_DATE} inclusive"
+
+# Printable ASCII without spaces: no NUL (PostgreSQL cannot store it in text) and no control
+# characters in anything used as a key.
+PRINTABLE = r"^[!-~]+$"
+# Free text: anything but control characters (tab and line feed excepted).
+NO_CONTROL = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+
+# Event ids starting with this are the keys of authorization records in a patient's ledger.
+RESERVED_EVENT_ID_PREFIX = "authorization:"
+
+
+def _not_reserved(value: str) -> str:
+    if value.startswith(RESERVED_EVENT_ID_PREFIX):
+        raise ValueError(
+            f"event ids starting with {RESERVED_EVENT_ID_PREFIX!r} are reserved for "
+            "authorization records"
+        )
+    return value
+
+
+ClinicalDate = Annotated[
+    date,
+    Field(
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description=f"A calendar date (YYYY-MM-DD), {DATE_RANGE_TEXT}.",
+    ),
+]
+AsOf = Annotated[
+    AwareDatetime,
+    Field(
+        ge=EARLIEST_INSTANT,
+        le=LATEST_INSTANT,
+        description="An instant with its time zone (e.g. 2025-03-10T14:30:00Z), "
+        f"{DATE_RANGE_TEXT}: only events recorded at or before it count.",
+    ),
+]
+
+
+def as_of_query() -> Any:
+    """The ``as_of`` query parameter: an instant with its time zone, in the accepted range."""
+    return Query(
+        ge=EARLIEST_INSTANT,
+        le=LATEST_INSTANT,
+        description="Only events recorded at or before this instant; it must carry its time "
+        f"zone (e.g. 2025-03-10T14:30:00Z) and lie {DATE_RANGE_TEXT}",
+    )
+
+
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
+FreeText = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_CONTROL)]
 PatientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 PatientIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-EventId = Annotated[str, Field(min_length=1, max_length=128)]
+EventId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=PRINTABLE,
+        description="Printable ASCII, no spaces; the prefix 'authorization:' is reserved.",
+    ),
+    AfterValidator(_not_reserved),
+]
 Level = Annotated[
     str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z][0-9]{1,2}-[A-Za-z][0-9]{1,2}$")
 ]
@@ -28,7 +96,7 @@ class StrictModel(BaseModel):
 
 
 class CodeIn(StrictModel):
-    cpt: Annotated[str, Field(min_length=1, max_length=16)]
+    cpt: Annotated[str, Field(min_length=1, max_length=16, pattern=PRINTABLE)]
     units: Annotated[int, Field(ge=1, le=100)] = 1
 
 
@@ -36,7 +104,7 @@ class ProcedureFields(StrictModel):
     """What describes a procedure, performed or proposed: the same fields in
     ``procedure_performed`` events and in eligibility requests."""
 
-    date_of_service: date
+    date_of_service: ClinicalDate
     region: Region
     codes: Annotated[list[CodeIn], Field(min_length=1, max_length=20)]
     laterality: Laterality | None = None
@@ -45,7 +113,7 @@ class ProcedureFields(StrictModel):
     agent: Agent | None = None
     indication: Indication | None = None
     approach: Approach | None = None
-    device_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    device_type: Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)] | None = None
 
     def to_spec(self) -> ProcedureSpec:
         return ProcedureSpec(

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import EventId, Level, PatientId, ProcedureFields, StrictModel
+from api.schemas.common import (
+    PRINTABLE,
+    ClinicalDate,
+    EventId,
+    FreeText,
+    Identifier,
+    Level,
+    PatientId,
+    ProcedureFields,
+    StrictModel,
+)
 from domain.catalog import Region
 from domain.commands import (
     EventCommand,
@@ -27,8 +37,8 @@ class _EventIn(StrictModel):
 
 class ProcedurePerformedIn(_EventIn, ProcedureFields):
     type: Literal["procedure_performed"]
-    authorization_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-    provider_id: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+    authorization_id: Identifier | None = None
+    provider_id: Identifier | None = Field(
         default=None, description="the rendering provider (NPI or the payer's provider id)"
     )
 
@@ -45,7 +55,7 @@ class ProcedurePerformedIn(_EventIn, ProcedureFields):
 class OutcomeReportedIn(_EventIn):
     type: Literal["outcome_reported"]
     procedure_event_id: EventId
-    assessed_on: date
+    assessed_on: ClinicalDate
     pain_relief_percent: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
     functional_improvement: bool = False
 
@@ -62,7 +72,7 @@ class OutcomeReportedIn(_EventIn):
 
 class SurgeryPerformedIn(_EventIn):
     type: Literal["surgery_performed"]
-    date: date
+    date: ClinicalDate
     region: Region
     levels: Annotated[list[Level], Field(max_length=12)] = []
     kind: SurgeryKind | None = None
@@ -80,9 +90,9 @@ class SurgeryPerformedIn(_EventIn):
 
 class PathologyDiagnosedIn(_EventIn):
     type: Literal["pathology_diagnosed"]
-    date: date
+    date: ClinicalDate
     region: Region
-    icd10: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    icd10: Annotated[str, Field(min_length=1, max_length=16, pattern=PRINTABLE)] | None = None
 
     def to_command(self) -> RecordPathology:
         return RecordPathology(
@@ -93,7 +103,7 @@ class PathologyDiagnosedIn(_EventIn):
 class EventVoidedIn(_EventIn):
     type: Literal["event_voided"]
     voided_event_id: EventId
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: FreeText
 
     def to_command(self) -> VoidEvent:
         return VoidEvent(

@@ -217,7 +217,7 @@ def api_decide(policy_set: str, state: Any, proposed: Any, clinical: dict[str, A
     from policies.engine import decide
 
     decision = decide(registry.get(policy_set), state, proposed, clinical)
-    return EligibilityOut.model_validate(decision.as_json()).model_dump_json()
+    return EligibilityOut.of(decision).model_dump_json()
 
 
 def lines() -> list[str]:

@@ -229,11 +229,13 @@ def test_facet_annual_cap(
     pair_second: str, clinical: dict, expected: str, next_date: date | None
 ) -> None:
     facts = {"pain_score": 7, "active_conservative_therapy": True} | clinical
+    # A therapeutic 5th procedure: a diagnostic one past the diagnostic phase (the first 2 of
+    # the episode) is refused by nia.facet.diagnostic_phase_max whatever the cap says.
     d = decide(
         four_facets(pair_second),
         "2025-07-28",
         FACET,
-        intent="diagnostic",
+        intent="therapeutic",
         levels=LV,
         clinical=facts,
     )

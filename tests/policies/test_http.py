@@ -149,7 +149,7 @@ def test_policies_lists_sets_versions_and_cited_rules(api: TestClient) -> None:
     nia = next(s for s in body["sets"] if s["name"] == "nia")
     esi = next(g for g in nia["guidelines"] if g["id"] == "NIA_CG_300")
     assert [(v["id"], v["effective_from"], v["effective_until"]) for v in esi["versions"]] == [
-        ("2021", None, "2022-01-01"),
+        ("2021", "2012-10-01", "2022-01-01"),
         ("2024", "2022-01-01", None),
     ]
     rules = {r["id"]: r for r in esi["rules"]}
@@ -198,3 +198,22 @@ def test_422s(api: TestClient, overrides: dict[str, Any], field: str, words: str
     r = api.post("/v1/authorizations", json=request(authorization_id="a-x", **overrides))
     assert r.status_code == 422
     assert "authorization_requested" not in history_types(api)
+
+
+def test_policies_show_the_clinical_facts_each_rule_reads(api: TestClient) -> None:
+    body = api.get("/v1/policies").json()
+    nia = next(s for s in body["sets"] if s["name"] == "nia")
+    rules = {r["id"]: r for g in nia["guidelines"] for r in g["rules"]}
+    assert rules["nia.esi.contraindications"]["facts"] == [
+        "active_infection",
+        "needle_site_infection",
+        "severe_stenosis_obstruction",
+    ]
+    assert "functional_disability" in rules["nia.common.repeat_pain_and_therapy"]["facts"]
+    assert rules["nia.esi.first_year_cap"]["facts"] == []
+
+
+def test_the_request_schema_names_each_fact_with_its_meaning_and_rules(api: TestClient) -> None:
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["ClinicalIn"]
+    pain = schema["properties"]["psychological_assessment_completed"]["description"]
+    assert "psychological assessment" in pain and "nia.scs.psychological_assessment" in pain

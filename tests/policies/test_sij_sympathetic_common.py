@@ -281,16 +281,16 @@ def test_repeat_pain_and_therapy(pain: int | None, therapy: bool, expected: str)
 def test_two_year_gap_starts_a_new_episode(on: str, new_episode: bool) -> None:
     h = History().procedure("e1", "2025-01-06", TF).outcome("e1", "2025-03-06", 80)
     d = decide(h, on, TF, clinical={"pain_score": 7, "active_conservative_therapy": True})
-    assert d.state["new_episode"] is new_episode
+    assert d.state.new_episode is new_episode
     assert status(d, "nia.common.initial_criteria") == ("missing" if new_episode else None)
 
 
 def test_surgery_starts_a_new_episode_and_voided_procedures_count_for_nothing() -> None:
     h = History().procedure("e1", "2025-01-06", TF).surgery("s1", "2025-01-10")
     d = decide(h, "2025-01-12", TF)
-    assert d.state["new_episode"] and d.state["episode_reason"] == "surgery"
+    assert d.state.new_episode and d.state.episode_reason == "surgery"
     h2 = History().procedure("e1", "2025-01-06", TF).void("e1")
-    assert decide(h2, "2025-01-08", TF).state["position"] == 1
+    assert decide(h2, "2025-01-08", TF).state.position == 1
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from api.schemas.eligibility import decision_json, policy_json
 from policies import registry
 from policies.engine import PolicyLookupError
 from policies.loader import load_library
@@ -44,7 +45,7 @@ def test_esi_sustained_relief_version_boundary(on: str, version: str, expected: 
     # 3rd ESI on 2021-11-15: 6 weeks -> 2021-12-27, 2 months -> 2022-01-15.
     h = esi_initial_phase(date(2021, 10, 18)).outcome("e3", "2021-12-27", 70)
     d = decide(h, on, TF)
-    assert d.policy_json()["version"] == version
+    assert policy_json(d)["version"] == version
     assert status(d, "nia.esi.therapeutic_sustained_relief") == expected
     if expected == "fail":
         assert d.next_eligible_date == date(2022, 1, 15)
@@ -57,7 +58,7 @@ def test_next_eligible_date_uses_the_version_in_force_on_each_candidate() -> Non
     for i, day in enumerate(("2021-10-23", "2021-11-06", "2021-11-20"), 1):
         h.procedure(f"e{i}", day, TF).outcome(f"e{i}", day, 80)
     d = decide(h, "2021-12-20", TF)
-    assert d.policy_json()["version"] == "2021"
+    assert policy_json(d)["version"] == "2021"
     assert reason(d, "nia.esi.therapeutic_sustained_relief").next_date == date(2022, 1, 1)
     assert d.next_eligible_date == date(2022, 1, 20)
 
@@ -78,7 +79,7 @@ def test_sij_version_boundary(on: str, version: str, expected: str) -> None:
     h = History().procedure("s1", "2023-03-01", SIJ).outcome("s1", "2023-03-02", 80)
     h.procedure("s2", "2023-03-15", SIJ).outcome("s2", "2023-04-26", 80)
     d = decide(h, on, SIJ)
-    assert d.policy_json()["version"] == version
+    assert policy_json(d)["version"] == version
     assert status(d, "nia.sij.therapeutic_sustained_relief") == expected
 
 
@@ -184,7 +185,7 @@ def test_a_failing_rule_that_is_not_a_time_rule_means_no_date() -> None:
 
 def test_every_reason_carries_rule_status_message_and_citation() -> None:
     h = History().procedure("e1", "2025-01-06", TF, levels=LV).outcome("e1", "2025-01-07", 10)
-    for r in decide(h, "2025-01-10", TF, levels=LV).as_json()["reasons"]:
+    for r in decision_json(decide(h, "2025-01-10", TF, levels=LV))["reasons"]:
         assert r["rule"] and r["status"] in ("pass", "fail", "missing") and r["message"]
         assert r["citation"] and r["source"] == "002_fc2de44da7ae47dd.txt"
 
@@ -237,7 +238,7 @@ def test_a_fictitious_policy_set_is_added_as_data_only(tmp_path: Path) -> None:
     with serving(tmp_path):
         h = History().procedure("e1", "2025-05-01", TF).procedure("e2", "2025-06-02", TF)
         d = decide(h, "2025-06-20", TF, policy_set="acme-test")
-        assert d.policy_json() == {
+        assert policy_json(d) == {
             "set": "acme-test",
             "guideline": "ACME_1",
             "version": "2",

@@ -84,8 +84,18 @@ def test_for_cancer_pain_any_relief_from_the_trial_is_adequate(desk: Desk) -> No
     assert "adequate pain relief" in answer.reason("cohere_ma.pump.cancer_pain_relief")["citation"]
 
 
-def test_for_cancer_pain_functional_improvement_alone_is_adequate(desk: Desk) -> None:
+def test_for_cancer_pain_functional_improvement_alone_is_not_adequate_pain_relief(
+    desk: Desk,
+) -> None:
+    # "demonstrates adequate pain relief": the stated relief itself, not function alone.
     trial(desk, 0, functional=True)
+    answer = ask_implant(desk, "cancer_pain")
+    assert answer.decision == "not_eligible", answer
+    assert answer.status_of("cohere_ma.pump.cancer_pain_relief") == "fail"
+
+
+def test_for_cancer_pain_any_pain_relief_is_adequate(desk: Desk) -> None:
+    trial(desk, 10)
     assert ask_implant(desk, "cancer_pain").decision == "eligible"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from api.schemas.eligibility import decision_json
 from policies import registry
 from policies.engine import PolicySet, Proposed, decide
 from policies.sources import check_sources
@@ -160,8 +161,8 @@ def test_a_data_only_set_decides_through_the_engine(acme: PolicySet) -> None:
 
     on_time = decide(registry.get("acme"), state, _proposed(date(2025, 7, 31)), clinical)
     assert on_time.decision == "eligible"
-    assert on_time.as_json()["policy"]["guideline"] == "ACME_SPINE_7"
-    assert on_time.as_json()["policy"]["version"] == "2"
+    assert decision_json(on_time)["policy"]["guideline"] == "ACME_SPINE_7"
+    assert decision_json(on_time)["policy"]["version"] == "2"
 
 
 def test_a_data_only_set_answers_over_http(acme: PolicySet, desk: Desk) -> None:
