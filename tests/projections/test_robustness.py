@@ -28,17 +28,22 @@ from tests.support import on_backends
 durable = on_backends("sqlite", "postgres")
 
 
-def store_unprojectable_procedure(ledger: InjectionLedger, patient_id: str = "p-bad") -> int:
-    """A procedure dated 0001-01-01 written straight through the library, as a store
-    written before dates were range-checked may hold; returns its notification id."""
+def store_unprojectable_procedure(
+    ledger: InjectionLedger,
+    patient_id: str = "p-bad",
+    event_id: str = "bad",
+    on: date = date(1, 1, 1),
+) -> int:
+    """A procedure (by default dated 0001-01-01) written straight through the library, as a
+    store written before dates were range-checked may hold; returns its notification id."""
     now = datetime(2025, 3, 10, tzinfo=UTC)
     stream = PatientRegion.open(patient_id, Region.LUMBAR, now)
     stream.record(
         PatientRegion.ProcedurePerformed,
         now,
-        event_id="bad",
+        event_id=event_id,
         fingerprint="0" * 64,
-        date_of_service=date(1, 1, 1),
+        date_of_service=on,
         codes=[BilledCode("64483")],
         family="esi",
         intent="therapeutic",
@@ -228,7 +233,7 @@ def record(settings: Settings, *events: dict[str, object]) -> None:
 def test_an_event_id_with_a_nul_character_is_named_not_a_database_crash(
     ledger: InjectionLedger, make_settings: SettingsFactory, open_read_model: OpenReadModel
 ) -> None:
-    ledger.record_batch(parse(procedure("a\x00b", on="2025-01-10")))
+    store_unprojectable_procedure(ledger, event_id="a\x00b", on=date(2025, 1, 10))
     view = open_read_model(make_settings())
     with pytest.raises(ProjectionError, match="NUL character"):
         catch_up(view, ledger.recorder, ledger.mapper, ledger.name)
