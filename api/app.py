@@ -9,7 +9,16 @@ from fastapi import FastAPI
 
 from adapters.eventstore import InjectionLedger, utc_now
 from api.errors import install_error_handlers
-from api.routers import audit, authorizations, eligibility, events, health, policies, reports
+from api.routers import (
+    audit,
+    authorizations,
+    eligibility,
+    events,
+    fhir,
+    health,
+    policies,
+    reports,
+)
 from api.routers import state as state_router
 from api.settings import Settings
 from application.usecases import Tracker
@@ -61,4 +70,5 @@ def create_app(
     app.include_router(state_router.router)
     app.include_router(reports.router)
     app.include_router(audit.router)
+    app.include_router(fhir.router)
     return app

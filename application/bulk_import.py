@@ -292,6 +292,7 @@ class Importer:
         batch_size: int = 1000,
         on_reject: Callable[[Rejection], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
+        on_stored: Callable[[int, str], None] | None = None,
         retries: int = 5,
     ) -> None:
         if batch_size < 1:
@@ -301,6 +302,7 @@ class Importer:
         self.batch_size = batch_size
         self.on_reject = on_reject
         self.on_progress = on_progress
+        self.on_stored = on_stored  # (line number, "recorded" | "duplicate")
         self.retries = retries
         self.summary = ImportSummary()
 
@@ -427,11 +429,13 @@ class Importer:
                 self._progress(len(by_index))
                 pending = [i for n, i in enumerate(pending) if n not in by_index]
                 continue
-            for result in results:
+            for item, result in zip(pending, results, strict=True):
                 if result.status == "duplicate":
                     self.summary.duplicate += 1
                 else:
                     self.summary.recorded += 1
+                if self.on_stored is not None:
+                    self.on_stored(item.line, result.status)
             self._progress(len(pending))
             return
 

@@ -62,6 +62,12 @@ def run_import(ledger: InjectionLedger, clock: FakeClock) -> Run:
     return run
 
 
+def clinical_fields(event: Any) -> dict[str, Any]:
+    """An event's fields without the recording bookkeeping (stream, version, instant)."""
+    bookkeeping = ("originator_id", "originator_version", "timestamp", "fingerprint")
+    return {k: v for k, v in vars(event).items() if k not in bookkeeping}
+
+
 def stored_state(ledger: InjectionLedger, patients: Iterable[str]) -> dict[str, Any]:
     """Every stored region event of the patients by event id, without recording bookkeeping,
     so two stores filled in different orders compare equal."""
@@ -69,11 +75,7 @@ def stored_state(ledger: InjectionLedger, patients: Iterable[str]) -> dict[str, 
     for patient in patients:
         for recorded in ledger.patient_events(patient):
             event = recorded.event
-            fields = {
-                k: v
-                for k, v in vars(event).items()
-                if k not in ("originator_id", "originator_version", "timestamp", "fingerprint")
-            }
+            fields = clinical_fields(event)
             if EVENT_TYPES[type(event)] == "authorization_decided":
                 fields.pop("response", None)
             state[f"{patient}/{fields['event_id']}"] = (
