@@ -50,6 +50,7 @@ class ReadModelReportSource:
         self.view = view
         self.mapper = mapper
         self.d = view.dialect
+        self.protector = view.protector  # patient ids are stored concealed under a cipher
 
     def _date_param(self, day: date) -> Any:
         return day if self.d.day == "DATE" else day.isoformat()
@@ -69,7 +70,7 @@ class ReadModelReportSource:
         )
         return [
             ProcedureRef(
-                patient_id=r["patient_id"],
+                patient_id=self.protector.reveal(r["patient_id"]),
                 event_id=r["event_id"],
                 region=r["region"],
                 family=r["family"],
@@ -91,7 +92,7 @@ class ReadModelReportSource:
         )
         return [
             AuthorizationRef(
-                patient_id=r["patient_id"],
+                patient_id=self.protector.reveal(r["patient_id"]),
                 authorization_id=r["authorization_id"],
                 region=r["region"],
                 family=r["family"],
@@ -114,7 +115,7 @@ class ReadModelReportSource:
             f"MIN(CASE WHEN topic = {p} THEN notification_id END)",
             (*LATE_FACT_TOPICS, AUTHORIZATION_TOPICS[1]),
         )
-        return {r["patient_id"] for r in rows}
+        return {self.protector.reveal(r["patient_id"]) for r in rows}
 
     def clinical_recordings(self, patient_ids: Sequence[str]) -> list[Recording]:
         """When each procedure and outcome of these patients was recorded, with its date."""
@@ -122,18 +123,18 @@ class ReadModelReportSource:
         p = self.d.param
         for i in range(0, len(patient_ids), BATCH):
             chunk = list(patient_ids[i : i + BATCH])
+            stored_ids = {self.protector.conceal(pid): pid for pid in chunk}
             rows = self._rows(
                 "SELECT patient_id, event_id, region, family, date_of_service, recorded_at, "
                 f"outcomes FROM {self.d.table('procedures')} WHERE patient_id IN "
                 f"({', '.join([p] * len(chunk))})",
-                tuple(chunk),
+                tuple(stored_ids),
             )
             for r in rows:
                 dos = _day(r["date_of_service"])
+                pid = stored_ids[r["patient_id"]]
                 out.append(
-                    Recording(
-                        r["patient_id"], r["region"], r["family"], dos, _instant(r["recorded_at"])
-                    )
+                    Recording(pid, r["region"], r["family"], dos, _instant(r["recorded_at"]))
                 )
                 outcomes = r["outcomes"]
                 if isinstance(outcomes, (str, bytes)):
@@ -142,7 +143,7 @@ class ReadModelReportSource:
                     stamp = o.get("recorded_at")
                     out.append(
                         Recording(
-                            r["patient_id"],
+                            pid,
                             r["region"],
                             r["family"],
                             date.fromisoformat(o["assessed_on"]),
@@ -156,7 +157,7 @@ class ReadModelReportSource:
         rows = self._rows(
             f"SELECT DISTINCT patient_id FROM {self.d.table('events')} ORDER BY patient_id"
         )
-        return [r["patient_id"] for r in rows]
+        return sorted(self.protector.reveal(r["patient_id"]) for r in rows)
 
     def patient_events(
         self, patient_ids: Sequence[str], *, decisions: bool = True
@@ -169,12 +170,13 @@ class ReadModelReportSource:
         skip = (CREATED_TOPIC,) if decisions else (CREATED_TOPIC, AUTHORIZATION_TOPICS[1])
         for i in range(0, len(patient_ids), BATCH):
             chunk = list(patient_ids[i : i + BATCH])
+            stored_ids = {self.protector.conceal(pid): pid for pid in chunk}
             rows = self._rows(
                 "SELECT patient_id, region, originator_id, originator_version, topic, state "
                 f"FROM {self.d.table('events')} WHERE topic NOT IN "
                 f"({', '.join([p] * len(skip))}) AND patient_id IN "
                 f"({', '.join([p] * len(chunk))}) ORDER BY notification_id",
-                (*skip, *chunk),
+                (*skip, *stored_ids),
             )
             for row in rows:
                 event = self.mapper.to_domain_event(
@@ -186,9 +188,8 @@ class ReadModelReportSource:
                     )
                 )
                 if type(event) in EVENT_TYPES:
-                    out[row["patient_id"]].append(
-                        RecordedEvent(row["patient_id"], row["region"], event)
-                    )
+                    patient_id = stored_ids[row["patient_id"]]
+                    out[patient_id].append(RecordedEvent(patient_id, row["region"], event))
         return out
 
     def patient_states(
@@ -222,14 +223,15 @@ class ReadModelReportSource:
 
     def _decisions(self, patient_ids: Sequence[str]) -> dict[tuple[str, str], tuple[Any, Any]]:
         p = self.d.param
+        stored_ids = {self.protector.conceal(pid): pid for pid in patient_ids}
         rows = self._rows(
             "SELECT patient_id, authorization_id, decision, next_eligible_date FROM "
             f"{self.d.table('authorizations')} WHERE patient_id IN "
             f"({', '.join([p] * len(patient_ids))})",
-            tuple(patient_ids),
+            tuple(stored_ids),
         )
         return {
-            (r["patient_id"], r["authorization_id"]): (
+            (stored_ids[r["patient_id"]], r["authorization_id"]): (
                 r["decision"],
                 _day(r["next_eligible_date"]) if r["next_eligible_date"] else None,
             )
