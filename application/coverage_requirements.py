@@ -165,6 +165,8 @@ def answer(
         decision = decide(policy_set, state, proposed, clinical)
         assertion = _decided(order, coverage, rule, config, today, assertion_id, decision)
         ext = crd.extension(assertion, config.version)
+        if crd.already_asserted(order.resource, ext):
+            continue  # CRD: no update unless something is new (the order carries this answer)
         records.append(
             _record(
                 order,
