@@ -8,8 +8,8 @@ with the throwaway ``memory`` store, in an in-memory SQLite database. Tables:
   (comma-separated), ``salt`` and ``key_hash`` (hex), ``created_at``, ``revoked_at``;
 - ``injtrack_access_log``: append-only, one row per (request, patient named by it); nothing
   here ever updates or deletes a row. With encryption at rest on, ``patient_id`` holds the
-  keyed hash of the patient id (what the trail is queried by) and ``patient_sealed`` the id
-  encrypted with the store's cipher, so no patient id is stored in clear.
+  id concealed by :class:`adapters.protect.Protector` (deterministic AES-SIV: the trail is
+  still queried by it), so no patient id is stored in clear.
 
 Nothing here knows HTTP or how a key's hash is computed (:mod:`application.access`).
 """
@@ -84,9 +84,7 @@ def _key(row: Sequence[Any]) -> StoredKey:
 
 
 def _entry(row: Sequence[Any], protector: Protector) -> AccessEntry:
-    patient_id = row[6]
-    if row[9] is not None:
-        patient_id = protector.unseal(bytes(row[9]))["patient_id"]
+    patient_id = protector.reveal(row[6]) if row[6] is not None else None
     return AccessEntry(
         at=_instant(row[0]),
         request_id=row[1],
@@ -101,9 +99,7 @@ def _entry(row: Sequence[Any], protector: Protector) -> AccessEntry:
 
 
 _KEY_COLUMNS = "key_id, name, roles, salt, key_hash, created_at, revoked_at"
-_TRAIL_COLUMNS = (
-    "at, request_id, key_name, role, method, route, patient_id, status, outcome, patient_sealed"
-)
+_TRAIL_COLUMNS = "at, request_id, key_name, role, method, route, patient_id, status, outcome"
 
 
 class AccessStore(ABC):
@@ -115,10 +111,8 @@ class AccessStore(ABC):
         self.schema = schema
         self.protector = protector
 
-    def _patient_columns(self, patient_id: str | None) -> tuple[str | None, bytes | None]:
-        if patient_id is None or not self.protector.enabled:
-            return patient_id, None
-        return self.protector.match_key(patient_id), self.protector.seal({"patient_id": patient_id})
+    def _stored_patient(self, patient_id: str | None) -> str | None:
+        return self.protector.conceal(patient_id) if patient_id is not None else None
 
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"' if self.schema else f'"{name}"'
@@ -205,27 +199,24 @@ class AccessStore(ABC):
         if not entries:
             return
         p = self.param
-        rows = []
-        for e in entries:
-            patient_key, sealed = self._patient_columns(e.patient_id)
-            rows.append(
-                (
-                    self._instant_param(e.at),
-                    e.request_id,
-                    e.key_name,
-                    e.role,
-                    e.method,
-                    e.route,
-                    patient_key,
-                    e.status,
-                    e.outcome,
-                    sealed,
-                )
+        rows = [
+            (
+                self._instant_param(e.at),
+                e.request_id,
+                e.key_name,
+                e.role,
+                e.method,
+                e.route,
+                self._stored_patient(e.patient_id),
+                e.status,
+                e.outcome,
             )
+            for e in entries
+        ]
         with self._cursor(write=True) as cur:
             cur.executemany(
                 f"INSERT INTO {self.table(TRAIL_TABLE)} ({_TRAIL_COLUMNS}) "
-                f"VALUES ({', '.join([p] * 10)})",
+                f"VALUES ({', '.join([p] * 9)})",
                 rows,
             )
 
@@ -245,7 +236,7 @@ class AccessStore(ABC):
         params: list[Any] = []
         if patient_id is not None:
             clauses.append(f"patient_id = {p}")
-            params.append(self._patient_columns(patient_id)[0])
+            params.append(self._stored_patient(patient_id))
         if start is not None:
             clauses.append(f"at >= {p}")
             params.append(self._instant_param(start))
@@ -320,8 +311,7 @@ class SQLiteAccessStore(AccessStore):
             f"CREATE TABLE IF NOT EXISTS {self.table(TRAIL_TABLE)} ("
             "id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, request_id TEXT NOT NULL, "
             "key_name TEXT, role TEXT, method TEXT NOT NULL, route TEXT NOT NULL, "
-            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL, "
-            "patient_sealed BLOB)",
+            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_patient" '
             f"ON {self.table(TRAIL_TABLE)} (patient_id, at)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_at" ON {self.table(TRAIL_TABLE)} (at)',
@@ -383,8 +373,7 @@ class PostgresAccessStore(AccessStore):
             f"CREATE TABLE IF NOT EXISTS {self.table(TRAIL_TABLE)} ("
             "id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL, request_id TEXT NOT NULL, "
             "key_name TEXT, role TEXT, method TEXT NOT NULL, route TEXT NOT NULL, "
-            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL, "
-            "patient_sealed BYTEA)",
+            "patient_id TEXT, status INTEGER NOT NULL, outcome TEXT NOT NULL)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_patient" '
             f"ON {self.table(TRAIL_TABLE)} (patient_id, at)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_at" ON {self.table(TRAIL_TABLE)} (at)',

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from adapters.access import AccessStore, PostgresAccessStore, SQLiteAccessStore
 from adapters.eventstore import InjectionLedger, utc_now
-from adapters.protect import create_private_file
+from adapters.protect import Protector, create_private_file
 from api.docs import install_docs
 from api.edge import EdgeMiddleware
 from api.errors import document_errors, install_error_handlers
@@ -61,7 +61,9 @@ def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) ->
 def open_access_store(settings: Settings) -> AccessStore:
     """Keys and the access trail, in the service's own database."""
     kind = settings.effective_persistence
-    protector = settings.protector
+    settings.check_secrets()
+    key = settings.cipher_key.get_secret_value() if settings.cipher_key is not None else None
+    protector = Protector(key)
     if kind == "memory":
         return SQLiteAccessStore(":memory:", protector)
     if kind == "sqlite":
