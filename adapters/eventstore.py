@@ -25,6 +25,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from adapters.protect import StoreKeyMismatch
 from adapters.streams import StreamReader
 from adapters.transcodings import register_all
 from domain.catalog import CatalogError, Region, classify
@@ -38,12 +39,12 @@ from domain.commands import (
 from domain.errors import EventIdConflict, FieldError, InvalidInput, WriteContention
 from domain.events import (
     EVENT_TYPES,
+    PUBLIC_STREAM_IDS,
     LedgerEntry,
     PatientLedger,
     PatientRegion,
     RecordedEvent,
-    patient_ledger_id,
-    patient_region_id,
+    StreamIds,
 )
 
 Clock = Callable[[], datetime]
@@ -101,9 +102,14 @@ class InjectionLedger(Application[UUID]):
     name = "InjectionLedger"
 
     def __init__(
-        self, env: dict[str, str] | None = None, clock: Clock = utc_now, write_retries: int = 20
+        self,
+        env: dict[str, str] | None = None,
+        clock: Clock = utc_now,
+        write_retries: int = 20,
+        stream_ids: StreamIds = PUBLIC_STREAM_IDS,
     ) -> None:
         super().__init__(env=env)
+        self.ids = stream_ids
         self.clock = clock
         self.write_retries = write_retries
         self.streams = StreamReader(self.recorder)
@@ -115,6 +121,29 @@ class InjectionLedger(Application[UUID]):
         self._write_lock = threading.RLock()
         self._ledgers: OrderedDict[UUID, PatientLedger] = OrderedDict()
         self._ledger_cache_size = int((env or {}).get("AGGREGATE_CACHE_MAXSIZE", "10000") or 0)
+
+    def verify_keys(self) -> None:
+        """Refuse (:class:`~adapters.protect.StoreKeyMismatch`) a store this process cannot
+        read correctly: the first patient ledger stored must decode with the configured
+        cipher (or its absence) and its id must derive from the configured stream-id
+        secret (or the public namespace). An empty store passes."""
+        first = self.recorder.select_notifications(None, 1, topics=[PatientLedger.Created.TOPIC])
+        if not first:
+            return
+        try:
+            created: Any = self.mapper.to_domain_event(first[0])
+            patient_id = created.patient_id
+        except Exception:
+            raise StoreKeyMismatch(
+                "the event store cannot be decoded with the configured INJTRACK_CIPHER_KEY "
+                "(a wrong key, or a store written with encryption switched the other way); "
+                "refusing to start"
+            ) from None
+        if self.ids.ledger(patient_id) != first[0].originator_id:
+            raise StoreKeyMismatch(
+                "the event store's stream ids do not derive from the configured "
+                "INJTRACK_STREAM_ID_SECRET (or were written without it); refusing to start"
+            )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -200,7 +229,7 @@ class InjectionLedger(Application[UUID]):
         for patient_id, patient in work.items():
             if not patient.entries:
                 continue
-            ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at)
+            ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at, self.ids)
             streams = {
                 region: self._stream(ledger, patient_id, Region(region), recorded_at)
                 for region in patient.regions
@@ -360,7 +389,7 @@ class InjectionLedger(Application[UUID]):
                     ]
                 )
             if ledger is None:
-                ledger = ledgers[patient_id] = PatientLedger.open(patient_id, recorded_at)
+                ledger = ledgers[patient_id] = PatientLedger.open(patient_id, recorded_at, self.ids)
             stream = streams.get((patient_id, region))
             if stream is None:
                 stream = streams[(patient_id, region)] = self._stream(
@@ -411,7 +440,7 @@ class InjectionLedger(Application[UUID]):
         if ledger.entries[key].type != "authorization_requested":
             return None  # a colliding record; recording will answer 409
         region = ledger.entries[key].region
-        for event in self.events.get(patient_region_id(patient_id, region)):
+        for event in self.events.get(self.ids.region(patient_id, region)):
             if (
                 isinstance(event, PatientRegion.AuthorizationDecided)
                 and event.authorization_id == authorization_id
@@ -426,7 +455,7 @@ class InjectionLedger(Application[UUID]):
         one query: cached ledgers are brought forward with only their newer events. Call
         under the write lock; a caller that changes a ledger and then fails must
         :meth:`_forget` it."""
-        ids = {patient_ledger_id(p): p for p in patient_ids}
+        ids = {self.ids.ledger(p): p for p in patient_ids}
         cached = {i: self._ledgers.get(i) for i in ids}
         newer = self.streams.select({i: (c.version if c else 0) for i, c in cached.items()})
         out: dict[str, PatientLedger | None] = {}
@@ -454,10 +483,10 @@ class InjectionLedger(Application[UUID]):
         the ledger, so nothing is read (a stale version fails the save's version check)."""
         version = ledger.region_versions.get(region.value)
         if version is None:
-            return PatientRegion.open(patient_id, region, recorded_at)
+            return PatientRegion.open(patient_id, region, recorded_at, self.ids)
         stream = object.__new__(PatientRegion)
         stream.__dict__.update(
-            _id=patient_region_id(patient_id, region),
+            _id=self.ids.region(patient_id, region),
             _version=version,
             _created_on=None,
             _modified_on=None,
@@ -489,7 +518,7 @@ class InjectionLedger(Application[UUID]):
         """Every region event of the patient (all regions unless narrowed), as known at
         ``as_of`` (recorded at or before it), stream by stream in version order, read in
         one query."""
-        wanted = {patient_region_id(patient_id, region): region for region in regions}
+        wanted = {self.ids.region(patient_id, region): region for region in regions}
         stored = self.streams.select(dict.fromkeys(wanted, 0))
         out: list[RecordedEvent] = []
         for stream_id, region in wanted.items():
@@ -505,7 +534,7 @@ class InjectionLedger(Application[UUID]):
     def recording_order(self, patient_id: str, as_of: datetime | None = None) -> list[str]:
         """Event ids of the patient in the order they were accepted (the ledger's order)."""
         order: list[str] = []
-        for event in self.events.get(patient_ledger_id(patient_id)):
+        for event in self.events.get(self.ids.ledger(patient_id)):
             if as_of is not None and event.timestamp > as_of:
                 break
             if isinstance(event, PatientLedger.EventsIndexed):

@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from adapters.eventstore import InjectionLedger, utc_now
+from adapters.protect import create_private_file
 from api.errors import install_error_handlers
 from api.routers import (
     audit,
@@ -26,9 +27,24 @@ from policies import registry
 
 
 def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
-    return InjectionLedger(
-        env=settings.library_env(), clock=clock, write_retries=settings.write_retries
+    """The event store the settings name. A new SQLite file is created readable by its owner
+    only; a store the configured keys cannot read raises
+    :class:`~adapters.protect.StoreKeyMismatch` (the service refuses to start)."""
+    env = settings.library_env()
+    if settings.effective_persistence == "sqlite":
+        create_private_file(settings.db)
+    ledger = InjectionLedger(
+        env=env,
+        clock=clock,
+        write_retries=settings.write_retries,
+        stream_ids=settings.stream_ids,
     )
+    try:
+        ledger.verify_keys()
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
 
 
 def load_policies(settings: Settings) -> None:

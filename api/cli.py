@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.cipher_cmd import add_cipher_command
 from api.demo_cmd import add_demo_parser
 from api.import_cmd import add_import_parser
 from api.policies_cmd import add_policies_parser
@@ -17,6 +18,7 @@ from api.report_cmd import add_audit_parser, add_report_parser
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from adapters.protect import StoreKeyMismatch
     from api.app import create_app
     from api.policies_cmd import install_sighup_reload
     from api.settings import Settings
@@ -26,7 +28,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)
     try:
         app = create_app(settings)
-    except PolicyLoadError as exc:
+    except (PolicyLoadError, StoreKeyMismatch, ValueError) as exc:
+        # ValueError: settings refused (their messages never carry secrets or passwords).
         print(f"injtrack serve: refusing to start: {exc}", file=sys.stderr)
         return 2
     install_sighup_reload()
@@ -42,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
     serve.set_defaults(func=_serve)
+    keys = sub.add_parser("keys", help="secrets: the cipher key and stream-id secret")
+    add_cipher_command(keys.add_subparsers(dest="keys_command", required=True))
     add_projections_parser(sub)
     add_policies_parser(sub)
     add_demo_parser(sub)

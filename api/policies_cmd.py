@@ -1,4 +1,4 @@
-"""``injtrack policies check|schema``: the policy documents from the command line.
+"""``injtrack policies check|schema|trace|reload``: the policy documents from the command line.
 
 ``check [--seeds DIR] [PATH ...]`` loads the shipped library and every folder given (a folder
 of ``<set-id>/set.yaml`` folders, as ``INJTRACK_POLICY_DIRS`` names, or one set folder) with
@@ -8,6 +8,10 @@ every quote occurs in its named file (each file read once), whitespace insensiti
 when there is any problem, 0 otherwise. The service never needs the source files.
 
 ``schema`` prints the JSON Schema (draft 2020-12) every policy document validates against.
+
+``trace [--set S] [--format md|json|html]`` prints the traceability matrix built from the
+documents' ``criteria`` lists (:mod:`policies.trace`): a per-guideline summary (criteria
+checked / attested / not checkable) and every criterion with its rules, facts or reason.
 
 ``reload`` tells a running server to read its policy documents again and swap every set at
 once: ``--url URL`` (default ``http://127.0.0.1:8000``) posts to ``URL/v1/policies/reload``
@@ -70,6 +74,96 @@ def _schema(args: argparse.Namespace) -> int:
 
     sys.stdout.write(schema_text())
     return 0
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from policies import registry
+    from policies.loader import PolicyLoadError
+    from policies.trace import matrix, summary
+
+    try:
+        sets = [registry.get(args.set)] if args.set else registry.all_sets()
+    except (PolicyLoadError, LookupError, ValueError) as exc:
+        print(f"policies trace: {exc}", file=sys.stderr)
+        return 2
+    rows, counts = matrix(sets), summary(sets)
+    render = {"md": trace_markdown, "json": trace_json, "html": trace_html}[args.format]
+    sys.stdout.write(render(rows, counts))
+    return 0
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def trace_markdown(rows: list[Any], counts: list[Any]) -> str:
+    """The matrix as Markdown: a summary table, then one table per guideline."""
+    out = [
+        "| set | guideline | criteria | checked | attested | not checkable |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    out += [
+        f"| {c.set} | {c.guideline} | {c.total} | {c.checked} | {c.attested} | {c.not_checkable} |"
+        for c in counts
+    ]
+    for c in counts:
+        out += ["", f"## {c.guideline}: {c.title}", ""]
+        out += [
+            "| criterion | quote | status | rules / facts / reason |",
+            "| --- | --- | --- | --- |",
+        ]
+        for r in (r for r in rows if r.guideline == c.guideline):
+            how = {
+                "checked": ", ".join(r.rules),
+                "attested": f"{', '.join(r.facts)} (read by {', '.join(r.rules)})",
+                "not_checkable": r.reason or "",
+            }[r.status]
+            out.append(f"| {r.criterion} | {_cell(r.quote)} | {r.status} | {_cell(how)} |")
+        if c.rules_not_traced:
+            out += ["", f"Rules no criterion names: {', '.join(c.rules_not_traced)}"]
+    return "\n".join(out) + "\n"
+
+
+def trace_json(rows: list[Any], counts: list[Any]) -> str:
+    from dataclasses import asdict
+
+    body = {
+        "summary": [asdict(c) | {"total": c.total} for c in counts],
+        "criteria": [asdict(r) for r in rows],
+    }
+    return json.dumps(body, indent=1, ensure_ascii=False) + "\n"
+
+
+def trace_html(rows: list[Any], counts: list[Any]) -> str:
+    """A self-contained HTML page of the matrix (no scripts, no external assets)."""
+    from html import escape as e
+
+    head = "".join(
+        f"<tr><td>{e(c.set)}</td><td>{e(c.guideline)}</td><td>{c.total}</td>"
+        f"<td>{c.checked}</td><td>{c.attested}</td><td>{c.not_checkable}</td></tr>"
+        for c in counts
+    )
+    body = "".join(
+        f"<tr class='{e(r.status)}'><td>{e(r.guideline)}</td><td>{e(r.criterion)}</td>"
+        f"<td>{e(r.section)}</td><td>{e(r.quote)}</td><td>{e(r.status)}</td>"
+        f"<td>{e(', '.join(r.rules))}</td><td>{e(', '.join(r.facts))}</td>"
+        f"<td>{e(r.reason or '')}</td></tr>"
+        for r in rows
+    )
+    style = (
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
+        "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:90%}"
+        ".not_checkable{background:#fff4e0}.attested{background:#eef6ff}"
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Traceability matrix</title>"
+        f"<style>{style}</style></head><body><h1>Traceability matrix</h1>"
+        "<table><tr><th>set</th><th>guideline</th><th>criteria</th><th>checked</th>"
+        f"<th>attested</th><th>not checkable</th></tr>{head}</table>"
+        "<table><tr><th>guideline</th><th>criterion</th><th>section</th><th>quote</th>"
+        "<th>status</th><th>rules</th><th>facts</th><th>reason</th></tr>"
+        f"{body}</table></body></html>\n"
+    )
 
 
 def reload_now() -> bool:
@@ -149,6 +243,14 @@ def add_policies_parser(sub: Any) -> None:
         "schema", help="print the JSON Schema (draft 2020-12) of the policy documents"
     )
     schema.set_defaults(func=_schema)
+    trace = actions.add_parser(
+        "trace",
+        help="print the traceability matrix: every criterion sentence of every guideline "
+        "with its status (checked / attested / not checkable) and rules",
+    )
+    trace.add_argument("--set", metavar="S", help="only this policy set (default: every set)")
+    trace.add_argument("--format", choices=("md", "json", "html"), default="md")
+    trace.set_defaults(func=_trace)
     reload = actions.add_parser(
         "reload",
         help="make a running server read its policy documents again (HTTP or SIGHUP)",

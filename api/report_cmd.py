@@ -138,6 +138,69 @@ def _compliance(args: argparse.Namespace) -> int:
     return 0
 
 
+def impact_csv(items: list[dict[str, Any]]) -> str:
+    """One row per procedure that differs."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        (
+            "patient_id",
+            "event_id",
+            "region",
+            "family",
+            "date_of_service",
+            "decision",
+            "against",
+            "rules",
+        )
+    )
+    for i in items:
+        writer.writerow(
+            [
+                i["patient_id"],
+                i["event_id"],
+                i["region"],
+                i["family"],
+                i["date_of_service"],
+                i["decision"],
+                i["against"],
+                ";".join(i["rules"]),
+            ]
+        )
+    return out.getvalue()
+
+
+def _impact(args: argparse.Namespace) -> int:
+    from api.app import build_ledger
+    from application.impact import impact_report
+
+    try:
+        current, candidate = registry.get(args.policy_set), registry.get(args.against)
+    except PolicyLookupError as exc:
+        print(f"injtrack report: {exc.message}", file=sys.stderr)
+        return 2
+    if args.to < args.start:
+        print("injtrack report: --to is before --from", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    ledger = build_ledger(settings)
+    try:
+        with report_source(settings, ledger) as source:
+            report = impact_report(source, current, candidate, Period(args.start, args.to))
+    finally:
+        ledger.close()
+    body = report.as_json()
+    text = json.dumps(body, indent=2) + "\n" if args.format == "json" else impact_csv(body["items"])
+    _write(text, args.out)
+    s = report.summary
+    print(
+        f"{s['differing']} of {s['procedures']} procedures differ "
+        f"({s['decision_changes']} change decision) between {current.name} and {candidate.name}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _common(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--policy-set", required=True, help="e.g. nia, nia-wa, cohere")
     cmd.add_argument("--from", dest="start", type=_date, required=True, help="first DOS")
@@ -157,6 +220,13 @@ def add_report_parser(sub: Any) -> None:
     comp.add_argument("--as-of", type=_instant, help="judge with what was recorded by then")
     comp.add_argument("--format", choices=("json", "csv", "html"), default="json")
     comp.set_defaults(func=_compliance)
+    impact = commands.add_parser(
+        "impact", help="the procedures another (e.g. amended) set would decide differently"
+    )
+    _common(impact)
+    impact.add_argument("--against", required=True, help="the candidate set to compare with")
+    impact.add_argument("--format", choices=("json", "csv"), default="json")
+    impact.set_defaults(func=_impact)
 
 
 def _audit(args: argparse.Namespace) -> int:

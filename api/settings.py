@@ -11,8 +11,20 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.protect import (
+    CIPHER_KEY_VARIABLE,
+    CIPHER_TOPIC,
+    COMPRESSOR_TOPIC,
+    MIN_SECRET_LENGTH,
+    NO_PROTECTION,
+    STREAM_SECRET_VARIABLE,
+    Protector,
+    check_cipher_key,
+)
+from domain.events import PUBLIC_STREAM_IDS, StreamIds
 
 Persistence = Literal["sqlite", "postgres", "memory"]
 
@@ -25,7 +37,9 @@ class Settings(BaseSettings):
     ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
     is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
     :class:`interop.fhir.mapping.PatientIdentityRule`), ``INJTRACK_POLICY_DIRS`` (colon-separated
-    folders of ``<set-id>/set.yaml`` policy documents loaded beside the shipped library)."""
+    folders of ``<set-id>/set.yaml`` policy documents loaded beside the shipped library),
+    ``INJTRACK_CIPHER_KEY`` and ``INJTRACK_STREAM_ID_SECRET`` (encryption at rest and keyed
+    stream ids, set together; ``injtrack keys cipher`` generates both)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -39,6 +53,49 @@ class Settings(BaseSettings):
     write_retries: int = Field(default=20, ge=0, le=1000)
     fhir_member_identifier_system: str | None = None
     policy_dirs: str | None = None
+    cipher_key: SecretStr | None = None
+    stream_id_secret: SecretStr | None = None
+
+    @property
+    def encrypted(self) -> bool:
+        """Encryption at rest is on (``INJTRACK_CIPHER_KEY`` set)."""
+        return self.cipher_key is not None
+
+    def check_secrets(self) -> None:
+        """Raise ValueError (naming variables, never values) unless the cipher key and the
+        stream-id secret are both set and well formed, or both unset."""
+        if (self.cipher_key is None) != (self.stream_id_secret is None):
+            raise ValueError(
+                f"{CIPHER_KEY_VARIABLE} and {STREAM_SECRET_VARIABLE} are set together or not at "
+                "all; generate both with 'injtrack keys cipher'"
+            )
+        if self.cipher_key is not None:
+            check_cipher_key(self.cipher_key.get_secret_value())
+        if (
+            self.stream_id_secret is not None
+            and len(self.stream_id_secret.get_secret_value()) < MIN_SECRET_LENGTH
+        ):
+            raise ValueError(
+                f"{STREAM_SECRET_VARIABLE} must be at least {MIN_SECRET_LENGTH} characters"
+            )
+
+    @property
+    def stream_ids(self) -> StreamIds:
+        """Stream ids keyed with the stream-id secret when encryption is on, else public."""
+        self.check_secrets()
+        if self.stream_id_secret is None:
+            return PUBLIC_STREAM_IDS
+        return StreamIds(self.stream_id_secret.get_secret_value().encode())
+
+    @property
+    def protector(self) -> Protector:
+        """How the read model protects its rows under these settings."""
+        self.check_secrets()
+        if self.cipher_key is None or self.stream_id_secret is None:
+            return NO_PROTECTION
+        return Protector(
+            self.cipher_key.get_secret_value(), self.stream_id_secret.get_secret_value().encode()
+        )
 
     @property
     def policy_folders(self) -> list[Path] | None:
@@ -71,7 +128,7 @@ class Settings(BaseSettings):
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
             env["SQLITE_DBNAME"] = str(self.db)
             env["SQLITE_LOCK_TIMEOUT"] = "30"
-        else:
+        elif kind == "postgres":
             env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
             env.update(postgres_env(self.database_url or ""))
             env["POSTGRES_POOL_SIZE"] = str(self.postgres_pool_size)
@@ -80,7 +137,20 @@ class Settings(BaseSettings):
             env["POSTGRES_PRE_PING"] = "y"
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema
+        env.update(self.cipher_env())
         return env
+
+    def cipher_env(self) -> dict[str, str]:
+        """The library's cipher and compressor, when ``INJTRACK_CIPHER_KEY`` is set: every
+        stored event's state is compressed, then encrypted with AES-GCM."""
+        self.check_secrets()
+        if self.cipher_key is None:
+            return {}
+        return {
+            "CIPHER_TOPIC": CIPHER_TOPIC,
+            "CIPHER_KEY": self.cipher_key.get_secret_value(),
+            "COMPRESSOR_TOPIC": COMPRESSOR_TOPIC,
+        }
 
 
 def postgres_env(url: str) -> dict[str, str]:

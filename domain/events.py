@@ -17,8 +17,10 @@ event is triggered.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -37,6 +39,32 @@ def patient_region_id(patient_id: str, region: Region | str) -> uuid.UUID:
 def patient_ledger_id(patient_id: str) -> uuid.UUID:
     """The deterministic id of a patient's ledger index."""
     return uuid.uuid5(NAMESPACE, f"patient-ledger/{patient_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamIds:
+    """How a patient's stream ids are derived from the patient id, so every writer finds the
+    same streams. Without a secret: uuid5 under the public :data:`NAMESPACE` (anyone holding
+    a patient id can compute them). With a secret (configured beside the cipher key): the
+    first 128 bits of HMAC-SHA256 keyed with it, so the stored ids cannot be recomputed, or
+    matched to a guessed patient id, without the secret."""
+
+    secret: bytes | None = field(default=None, repr=False)
+
+    def _derive(self, name: str) -> uuid.UUID:
+        if self.secret is None:
+            return uuid.uuid5(NAMESPACE, name)
+        digest = hmac.new(self.secret, name.encode(), hashlib.sha256).digest()
+        return uuid.UUID(bytes=digest[:16], version=4)
+
+    def region(self, patient_id: str, region: Region | str) -> uuid.UUID:
+        return self._derive(f"patient-region/{patient_id}/{Region(region).value}")
+
+    def ledger(self, patient_id: str) -> uuid.UUID:
+        return self._derive(f"patient-ledger/{patient_id}")
+
+
+PUBLIC_STREAM_IDS = StreamIds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +216,16 @@ class PatientRegion(Aggregate):
         self.event_ids: set[str] = set()
 
     @classmethod
-    def open(cls, patient_id: str, region: Region, recorded_at: datetime) -> PatientRegion:
+    def open(
+        cls,
+        patient_id: str,
+        region: Region,
+        recorded_at: datetime,
+        ids: StreamIds = PUBLIC_STREAM_IDS,
+    ) -> PatientRegion:
         return cls._create(
             cls.Created,
-            id=patient_region_id(patient_id, region),
+            id=ids.region(patient_id, region),
             timestamp=recorded_at,
             patient_id=patient_id,
             region=region.value,
@@ -251,10 +285,12 @@ class PatientLedger(Aggregate):
             self.region_versions[entry.region] = self.region_versions.get(entry.region, 1) + 1
 
     @classmethod
-    def open(cls, patient_id: str, recorded_at: datetime) -> PatientLedger:
+    def open(
+        cls, patient_id: str, recorded_at: datetime, ids: StreamIds = PUBLIC_STREAM_IDS
+    ) -> PatientLedger:
         return cls._create(
             cls.Created,
-            id=patient_ledger_id(patient_id),
+            id=ids.ledger(patient_id),
             timestamp=recorded_at,
             patient_id=patient_id,
         )

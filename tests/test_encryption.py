@@ -1,0 +1,235 @@
+"""Encryption at rest and unguessable stream ids: with ``INJTRACK_CIPHER_KEY`` and
+``INJTRACK_STREAM_ID_SECRET`` set, the raw rows of SQLite and PostgreSQL hold no patient id,
+code or date in clear, stream ids cannot be recomputed from a patient id without the secret,
+a wrong key refuses to start, and new database files are readable by their owner only."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from adapters.eventstore import InjectionLedger
+from adapters.protect import StoreKeyMismatch, generate_secrets
+from api.app import build_ledger
+from api.cli import main
+from api.settings import Settings
+from domain.events import PUBLIC_STREAM_IDS, StreamIds
+from tests.builders import outcome, procedure
+from tests.conftest import ClientFactory, SettingsFactory, postgres_url
+from tests.support import Backend, on_backends
+
+PATIENT = "MBR-7734-SECRET"
+CODE = "64483"
+DAY = "2025-03-03"
+ASSESSED = "2025-03-05"
+
+
+def secrets_settings(make_settings: SettingsFactory, **extra: Any) -> Settings:
+    generated = generate_secrets()
+    return make_settings(
+        cipher_key=SecretStr(generated["INJTRACK_CIPHER_KEY"]),
+        stream_id_secret=SecretStr(generated["INJTRACK_STREAM_ID_SECRET"]),
+        **extra,
+    )
+
+
+def record_some(client: TestClient) -> None:
+    batch = [
+        procedure("proc-1", on=DAY, codes=[CODE], patient_id=PATIENT),
+        outcome("out-1", of="proc-1", on=ASSESSED, patient_id=PATIENT),
+    ]
+    assert client.post("/v1/events", json={"events": batch}).status_code == 200
+    authorization = {
+        "patient_id": PATIENT,
+        "policy_set": "nia",
+        "authorization_id": "AUTH-1",
+        "procedure": {
+            "date_of_service": "2025-03-09",
+            "region": "lumbar",
+            "codes": [{"cpt": CODE}],
+        },
+    }
+    assert client.post("/v1/authorizations", json=authorization).status_code == 200
+
+
+CLEAR = [PATIENT, CODE, DAY, ASSESSED, "2025-03-09"]
+
+
+def raw_text(backend: Backend, settings: Settings) -> str:
+    """Every byte the store holds, as text: the SQLite files (with the WAL), or every row of
+    every table of the PostgreSQL schema (``bytea`` shown in hex, also decoded)."""
+    if backend.name == "sqlite":
+        chunks = []
+        for path in sorted(settings.db.parent.glob(settings.db.name + "*")):
+            chunks.append(path.read_bytes().decode("latin-1"))
+        return "\n".join(chunks)
+    schema = settings.postgres_schema
+    out: list[str] = []
+    with psycopg.connect(postgres_url()) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchall()
+        assert tables
+        for (table,) in tables:
+            for (row,) in conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall():
+                out.append(row)
+                for hex_ in re.findall(r"\\\\x([0-9a-f]+)", row):
+                    out.append(bytes.fromhex(hex_).decode("latin-1"))
+    return "\n".join(out)
+
+
+@on_backends("sqlite", "postgres")
+def test_the_raw_store_holds_no_patient_id_code_or_date_in_clear(
+    make_settings: SettingsFactory, make_client: ClientFactory, backend: Backend
+) -> None:
+    settings = secrets_settings(make_settings)
+    client = make_client(settings=settings)
+    record_some(client)
+    history = client.get(f"/v1/patients/{PATIENT}/history").json()
+    assert [e["event_id"] for e in history["events"]][:2] == ["proc-1", "out-1"]
+
+    text = raw_text(backend, settings)
+    assert text  # the probe reads something
+    found = [value for value in CLEAR if value in text]
+    assert found == []
+
+
+@on_backends("sqlite", "postgres")
+def test_without_the_cipher_the_same_probe_finds_them(
+    make_settings: SettingsFactory, make_client: ClientFactory, backend: Backend
+) -> None:
+    """The probe above can fail: without a key the values are there to find."""
+    settings = make_settings()
+    record_some(make_client(settings=settings))
+    text = raw_text(backend, settings)
+    assert [value for value in CLEAR if value in text] == CLEAR
+
+
+@on_backends("sqlite", "postgres")
+def test_stored_stream_ids_cannot_be_recomputed_without_the_secret(
+    make_settings: SettingsFactory, make_client: ClientFactory, make_ledger: Any
+) -> None:
+    settings = secrets_settings(make_settings)
+    record_some(make_client(settings=settings))
+    ledger: InjectionLedger = make_ledger(settings)
+    stored = {n.originator_id for n in ledger.recorder.select_notifications(None, 1000)}
+    keyed = settings.stream_ids
+    assert stored == {keyed.ledger(PATIENT), keyed.region(PATIENT, "lumbar")}
+
+    guesses = [PUBLIC_STREAM_IDS, StreamIds(b"x" * 32)]
+    for ids in guesses:
+        assert ids.ledger(PATIENT) not in stored
+        assert ids.region(PATIENT, "lumbar") not in stored
+
+
+@on_backends("sqlite")
+def test_a_wrong_key_or_secret_refuses_to_start(
+    make_settings: SettingsFactory, make_client: ClientFactory
+) -> None:
+    settings = secrets_settings(make_settings)
+    record_some(make_client(settings=settings))
+    other = generate_secrets()
+    wrong_key = settings.model_copy(update={"cipher_key": SecretStr(other["INJTRACK_CIPHER_KEY"])})
+    wrong_secret = settings.model_copy(
+        update={"stream_id_secret": SecretStr(other["INJTRACK_STREAM_ID_SECRET"])}
+    )
+    no_cipher = settings.model_copy(update={"cipher_key": None, "stream_id_secret": None})
+    for refused, what in (
+        (wrong_key, "INJTRACK_CIPHER_KEY"),
+        (wrong_secret, "INJTRACK_STREAM_ID_SECRET"),
+        (no_cipher, "INJTRACK_CIPHER_KEY"),
+    ):
+        with pytest.raises(StoreKeyMismatch, match=what):
+            build_ledger(refused)
+    build_ledger(settings).close()  # the right keys still open it
+
+
+@on_backends("sqlite")
+def test_a_plaintext_store_opened_with_a_key_refuses_to_start(
+    make_settings: SettingsFactory, make_client: ClientFactory
+) -> None:
+    settings = make_settings()
+    record_some(make_client(settings=settings))
+    with pytest.raises(StoreKeyMismatch):
+        build_ledger(secrets_settings(make_settings))
+
+
+@on_backends("sqlite")
+def test_serve_with_a_wrong_key_exits_2_without_showing_it(
+    make_settings: SettingsFactory,
+    make_client: ClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = secrets_settings(make_settings)
+    record_some(make_client(settings=settings))
+    wrong = generate_secrets()
+    monkeypatch.setenv("INJTRACK_PERSISTENCE", "sqlite")
+    monkeypatch.setenv("INJTRACK_CIPHER_KEY", wrong["INJTRACK_CIPHER_KEY"])
+    assert settings.stream_id_secret is not None
+    monkeypatch.setenv("INJTRACK_STREAM_ID_SECRET", settings.stream_id_secret.get_secret_value())
+    assert main(["serve", "--db", str(settings.db), "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to start" in err
+    assert wrong["INJTRACK_CIPHER_KEY"] not in err
+
+
+def test_keys_cipher_prints_two_environment_lines_that_configure_the_service(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["keys", "cipher"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("=", 1)[0] for line in lines] == [
+        "INJTRACK_CIPHER_KEY",
+        "INJTRACK_STREAM_ID_SECRET",
+    ]
+    values = dict(line.split("=", 1) for line in lines)
+    settings = Settings(
+        persistence="memory",
+        cipher_key=SecretStr(values["INJTRACK_CIPHER_KEY"]),
+        stream_id_secret=SecretStr(values["INJTRACK_STREAM_ID_SECRET"]),
+    )
+    assert settings.cipher_env()["CIPHER_KEY"] == values["INJTRACK_CIPHER_KEY"]
+    assert main(["keys", "cipher"]) == 0
+    assert capsys.readouterr().out.splitlines() != lines  # fresh every time
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"cipher_key": SecretStr(generate_secrets()["INJTRACK_CIPHER_KEY"])},
+        {"stream_id_secret": SecretStr("s" * 40)},
+        {"cipher_key": SecretStr("bm90LWEta2V5"), "stream_id_secret": SecretStr("s" * 40)},
+        {
+            "cipher_key": SecretStr(generate_secrets()["INJTRACK_CIPHER_KEY"]),
+            "stream_id_secret": SecretStr("short"),
+        },
+    ],
+    ids=["key-alone", "secret-alone", "key-not-aes", "secret-too-short"],
+)
+def test_incomplete_or_malformed_secrets_are_refused_without_showing_them(
+    fields: dict[str, SecretStr],
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        Settings(persistence="memory", **fields).library_env()
+    for value in fields.values():
+        assert value.get_secret_value() not in str(caught.value)
+
+
+@on_backends("sqlite")
+def test_new_database_files_are_readable_by_their_owner_only(
+    make_settings: SettingsFactory, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    settings = make_settings(db=tmp_path / "fresh" / "store.sqlite")
+    record_some(make_client(settings=settings))
+    files = sorted(settings.db.parent.glob("store.sqlite*"))
+    assert settings.db in files
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
