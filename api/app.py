@@ -13,6 +13,7 @@ from api.errors import install_error_handlers
 from api.routers import (
     audit,
     authorizations,
+    cds_hooks,
     eligibility,
     events,
     fhir,
@@ -87,4 +88,5 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(fhir.router)
+    app.include_router(cds_hooks.router)
     return app

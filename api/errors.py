@@ -56,6 +56,56 @@ def error_body(exc: ServiceError) -> dict[str, Any]:
     return {"detail": exc.message}
 
 
+class OperationOutcomeError(Exception):
+    """An error of the CDS Hooks endpoints, answered as a FHIR OperationOutcome (the form CDS
+    clients parse) with the service's usual ``detail`` beside it."""
+
+    status_code = 400
+    issue_code = "invalid"
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str, expression: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expression = expression
+
+    def body(self) -> dict[str, Any]:
+        issue: dict[str, Any] = {
+            "severity": "error",
+            "code": self.issue_code,
+            "diagnostics": self.message,
+        }
+        if self.expression:
+            issue["expression"] = [self.expression]
+        return {"resourceType": "OperationOutcome", "issue": [issue], "detail": self.message}
+
+
+class CdsBadRequest(OperationOutcomeError):
+    """400: the CDS Hooks call is malformed or its FHIR resources are invalid."""
+
+
+class CdsUnauthorized(OperationOutcomeError):
+    """401: the client JWT is missing or not acceptable."""
+
+    status_code = 401
+    issue_code = "security"
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+class CdsServiceNotFound(OperationOutcomeError):
+    """404: no CDS service has this id."""
+
+    status_code = 404
+    issue_code = "not-found"
+
+
+class CdsPreconditionFailed(OperationOutcomeError):
+    """412: data the service needs was neither prefetched nor fetchable."""
+
+    status_code = 412
+    issue_code = "incomplete"
+
+
 def _loc_to_error(loc: tuple[Any, ...], message: str) -> FieldError:
     """Turn a pydantic location like ('body', 'events', 3, 'procedure_performed', 'codes', 0,
     'cpt') into the event index and a dotted field name."""
@@ -122,6 +172,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(OperationalError, _store_unavailable)
     app.add_exception_handler(InterfaceError, _store_unavailable)
+
+    @app.exception_handler(OperationOutcomeError)
+    async def _operation_outcome(_: Request, exc: OperationOutcomeError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers)
 
     @app.exception_handler(PolicyLookupError)
     async def _policy_lookup(_: Request, exc: PolicyLookupError) -> JSONResponse:

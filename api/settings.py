@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.protect import (
@@ -25,8 +25,27 @@ from adapters.protect import (
     check_cipher_key,
 )
 from domain.events import PUBLIC_STREAM_IDS, StreamIds
+from interop.cdshooks.auth import CdsClient
+from interop.cdshooks.crd import CrdVersion
 
 Persistence = Literal["sqlite", "postgres", "memory"]
+
+
+class CdsPayer(BaseModel):
+    """Which policy set decides CDS Hooks calls for a payer (or one of its plans).
+
+    ``payer`` matches a ``Coverage.payor`` reference (``Organization/acme``), identifier value
+    or display; ``plan``, when given, must equal a ``Coverage.class`` value of type plan, group
+    or subplan (a plan entry wins over a payer-only entry)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payer: str = Field(min_length=1)
+    plan: str | None = None
+    policy_set: str = Field(min_length=1)
+    label: str | None = None  # the card source label; default: the payer string
+    prior_authorization: bool = True  # the set's services need prior authorization
+    policy_links: dict[str, str] = {}  # guideline id -> public URL of the policy document
 
 
 class Settings(BaseSettings):
@@ -36,10 +55,13 @@ class Settings(BaseSettings):
     ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``),
     ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
     is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
-    :class:`interop.fhir.mapping.PatientIdentityRule`), ``INJTRACK_POLICY_DIRS`` (colon-separated
-    folders of ``<set-id>/set.yaml`` policy documents loaded beside the shipped library),
-    ``INJTRACK_CIPHER_KEY`` and ``INJTRACK_STREAM_ID_SECRET`` (encryption at rest and keyed
-    stream ids, set together; ``injtrack keys cipher`` generates both)."""
+    :class:`interop.fhir.mapping.PatientIdentityRule`; the CDS Hooks service uses the same
+    rule), ``INJTRACK_POLICY_DIRS`` (colon-separated folders of ``<set-id>/set.yaml`` policy
+    documents loaded beside the shipped library), ``INJTRACK_CIPHER_KEY`` and
+    ``INJTRACK_STREAM_ID_SECRET`` (encryption at rest and keyed stream ids, set together;
+    ``injtrack keys cipher`` generates both), and the ``INJTRACK_CDS_*`` entries of the CDS
+    Hooks / CRD service (registered clients, payers, CRD version; the README's
+    "CDS Hooks / CRD" section)."""
 
     model_config = SettingsConfigDict(env_prefix="INJTRACK_", extra="ignore")
 
@@ -103,6 +125,17 @@ class Settings(BaseSettings):
         if self.policy_dirs is None:
             return None
         return [Path(p) for p in self.policy_dirs.split(os.pathsep) if p.strip()]
+
+    # CDS Hooks / Da Vinci CRD (see the README's "CDS Hooks / CRD" section).
+    cds_clients: list[CdsClient] = []  # registered EHRs and their key sets (JSON)
+    cds_payers: list[CdsPayer] = []  # payer/plan -> policy set (JSON)
+    cds_default_policy_set: str = "nia"
+    cds_payer_label: str = "injection-tracker"
+    cds_prior_authorization: bool = True  # for calls no cds_payers entry matches
+    cds_policy_links: dict[str, str] = {}  # guideline id -> URL, for every payer
+    cds_crd_version: CrdVersion = CrdVersion.STU2
+    cds_public_base_url: str | None = None  # the base URL clients call (JWT aud), if proxied
+    cds_jwt_max_lifetime_seconds: int = Field(default=300, ge=1, le=3600)
 
     @property
     def effective_persistence(self) -> Persistence:
