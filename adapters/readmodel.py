@@ -31,8 +31,8 @@ from __future__ import annotations
 import json
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -56,7 +56,14 @@ from projections.state import fold
 VIEW_NAME = "INJTRACK_VIEW"  # environment name: PostgreSQL tables are prefixed injtrack_view_
 REGION_TOPIC_PREFIX = PatientRegion.TOPIC + "."
 CREATED_TOPIC = PatientRegion.Created.TOPIC
+# What the view projects: a rebuild asks the store for these topics only.
+REGION_TOPICS: tuple[str, ...] = (CREATED_TOPIC, *(cls.TOPIC for cls in EVENT_TYPES))
 DEFAULT_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 100_000
+REFOLD_CHUNK = 200  # patients read with one query when their rows are recomputed
+BESIDE_PREFIX = "next_"  # the tables a rebuild fills before swapping them in
+VIEW_TABLES = ("streams", "events", "procedures", "authorizations")
+VIEW_INDEXES = ("events_patient", "procedures_family")
 
 PROCEDURE_COLUMNS: tuple[str, ...] = tuple(ProcedureRow.__slots__)  # type: ignore[attr-defined]
 AUTHORIZATION_COLUMNS: tuple[str, ...] = tuple(AuthorizationRow.__slots__)  # type: ignore[attr-defined]
@@ -164,8 +171,8 @@ class ReadModel(TrackingRecorder):
 
     # -- schema
 
-    def view_table_statements(self) -> list[str]:
-        d = self.dialect
+    def view_table_statements(self, d: Dialect | None = None) -> list[str]:
+        d = d or self.dialect
         procedure_columns = ", ".join(
             f"{c} {d.column_type(c)}" + (" NOT NULL" if c in ("patient_id", "event_id") else "")
             for c in PROCEDURE_COLUMNS
@@ -190,8 +197,8 @@ class ReadModel(TrackingRecorder):
             "PRIMARY KEY (patient_id, authorization_id))",
         ]
 
-    def view_drop_statements(self) -> list[str]:
-        d = self.dialect
+    def view_drop_statements(self, d: Dialect | None = None) -> list[str]:
+        d = d or self.dialect
         return [
             f"DROP TABLE IF EXISTS {d.table(t)}"
             for t in ("procedures", "authorizations", "events", "streams")
@@ -219,8 +226,8 @@ class ReadModel(TrackingRecorder):
         """The qualified name of the library's tracking table in this dialect."""
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as c:
+    def _transaction(self, commit: bool = True) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
             yield c
 
     # -- processing
@@ -228,111 +235,222 @@ class ReadModel(TrackingRecorder):
     def process_page(
         self, application_name: str, notifications: Sequence[Notification], mapper: Mapper[UUID]
     ) -> PageResult:
-        """Apply one page of notifications and record its last id, in one transaction."""
+        """Apply one page of notifications and record its last id, in one transaction. An
+        event that cannot be projected raises :class:`ProjectionError` naming its
+        notification; nothing of the page is kept and the position does not move."""
         if not notifications:
             raise ValueError("an empty page has no position to record")
-        p = self.dialect.param
+        d = self.dialect
         with self._transaction() as c:
-            streams: dict[str, tuple[str, str]] = {}
-            new_streams: list[tuple[str, str, str]] = []
-            rows: list[tuple[Any, ...]] = []
-            touched: set[str] = set()
-            for n in notifications:
-                if not n.topic.startswith(REGION_TOPIC_PREFIX):
-                    continue
-                originator_id = str(n.originator_id)
-                if n.topic == CREATED_TOPIC:
-                    created = mapper.to_domain_event(n)
-                    assert isinstance(created, PatientRegion.Created)
-                    streams[originator_id] = (created.patient_id, created.region)
-                    new_streams.append((originator_id, created.patient_id, created.region))
-                owner = streams.get(originator_id) or self._stream(c, originator_id)
-                if owner is None:
-                    raise LookupError(
-                        f"notification {n.id} belongs to stream "
-                        f"{originator_id}, whose Created event was never seen"
-                    )
-                streams[originator_id] = owner
-                rows.append(
-                    (
-                        n.id,
-                        owner[0],
-                        owner[1],
-                        originator_id,
-                        n.originator_version,
-                        n.topic,
-                        n.state,
-                    )
-                )
-                touched.add(owner[0])
-            if new_streams:
-                c.executemany(
-                    f"INSERT INTO {self.dialect.table('streams')} VALUES ({p}, {p}, {p}) "
-                    "ON CONFLICT (originator_id) DO NOTHING",
-                    new_streams,
-                )
-            if rows:
-                c.executemany(
-                    f"INSERT INTO {self.dialect.table('events')} VALUES "
-                    f"({p}, {p}, {p}, {p}, {p}, {p}, {p})",
-                    rows,
-                )
-            for patient_id in sorted(touched):
-                self._refold(c, patient_id, mapper)
+            stored, touched = self._store_page(c, d, notifications, mapper)
+            self._refold(c, d, sorted(touched), mapper)
             position = notifications[-1].id
             self._insert_tracking(c, Tracking(application_name, position))  # type: ignore[attr-defined]
-        return PageResult(len(notifications), len(rows), len(touched), position)
+        return PageResult(len(notifications), stored, len(touched), position)
 
-    def _stream(self, c: Any, originator_id: str) -> tuple[str, str] | None:
+    def _store_page(
+        self, c: Any, d: Dialect, notifications: Sequence[Notification], mapper: Mapper[UUID]
+    ) -> tuple[int, set[str]]:
+        """Copy a page's region events into the view's ``events`` table (and new streams
+        into ``streams``); returns how many and the patients they belong to."""
+        p = d.param
+        streams: dict[str, tuple[str, str]] = {}
+        new_streams: list[tuple[str, str, str]] = []
+        rows: list[tuple[Any, ...]] = []
+        touched: set[str] = set()
+        for n in notifications:
+            if not n.topic.startswith(REGION_TOPIC_PREFIX):
+                continue
+            originator_id = str(n.originator_id)
+            if n.topic == CREATED_TOPIC:
+                created = _decode_event(mapper, n, n.id)
+                _check_storable(created, n.id)
+                if not isinstance(created, PatientRegion.Created):
+                    raise ProjectionError(n.id, n.topic, "is not a stream's Created event")
+                streams[originator_id] = (created.patient_id, created.region)
+                new_streams.append((originator_id, created.patient_id, created.region))
+            owner = streams.get(originator_id) or self._stream(c, d, originator_id)
+            if owner is None:
+                raise ProjectionError(
+                    n.id, n.topic, "belongs to a stream whose Created event was never seen"
+                )
+            streams[originator_id] = owner
+            rows.append(
+                (n.id, owner[0], owner[1], originator_id, n.originator_version, n.topic, n.state)
+            )
+            touched.add(owner[0])
+        if new_streams:
+            c.executemany(
+                f"INSERT INTO {d.table('streams')} VALUES ({p}, {p}, {p}) "
+                "ON CONFLICT (originator_id) DO NOTHING",
+                new_streams,
+            )
+        if rows:
+            c.executemany(
+                f"INSERT INTO {d.table('events')} VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+                rows,
+            )
+        return len(rows), touched
+
+    def _stream(self, c: Any, d: Dialect, originator_id: str) -> tuple[str, str] | None:
         c.execute(
-            f"SELECT patient_id, region FROM {self.dialect.table('streams')} "
-            f"WHERE originator_id = {self.dialect.param}",
+            f"SELECT patient_id, region FROM {d.table('streams')} WHERE originator_id = {d.param}",
             (originator_id,),
         )
         row = c.fetchone()
         return (row["patient_id"], row["region"]) if row is not None else None
 
-    def _refold(self, c: Any, patient_id: str, mapper: Mapper[UUID]) -> None:
-        p = self.dialect.param
-        events = self._patient_events(c, patient_id, mapper)
-        procedures, authorizations = patient_rows(fold(events, patient_id=patient_id))
-        for table in ("procedures", "authorizations"):
-            c.execute(
-                f"DELETE FROM {self.dialect.table(table)} WHERE patient_id = {p}", (patient_id,)
-            )
-        for table, columns, rows in (
-            ("procedures", PROCEDURE_COLUMNS, procedures),
-            ("authorizations", AUTHORIZATION_COLUMNS, authorizations),
-        ):
-            if rows:
-                c.executemany(
-                    f"INSERT INTO {self.dialect.table(table)} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join([p] * len(columns))})",
-                    [self._encode(r.as_record(), columns) for r in rows],
-                )
+    def _refold(self, c: Any, d: Dialect, patient_ids: Sequence[str], mapper: Mapper[UUID]) -> None:
+        """Fold each patient once from the view's copy of its events and replace its rows;
+        a chunk of patients is read with one query and written with one statement per
+        table."""
+        p = d.param
+        for start in range(0, len(patient_ids), REFOLD_CHUNK):
+            chunk = list(patient_ids[start : start + REFOLD_CHUNK])
+            events = self._patients_events(c, d, chunk, mapper)
+            procedures: list[tuple[Any, ...]] = []
+            authorizations: list[tuple[Any, ...]] = []
+            for patient_id in chunk:
+                procs, auths = _rows_of(patient_id, events.get(patient_id, []))
+                procedures += [_values(r, PROCEDURE_COLUMNS) for r in procs]
+                authorizations += [_values(r, AUTHORIZATION_COLUMNS) for r in auths]
+            marks = ", ".join([p] * len(chunk))
+            for table in ("procedures", "authorizations"):
+                c.execute(f"DELETE FROM {d.table(table)} WHERE patient_id IN ({marks})", chunk)
+            for table, columns, rows in (
+                ("procedures", PROCEDURE_COLUMNS, procedures),
+                ("authorizations", AUTHORIZATION_COLUMNS, authorizations),
+            ):
+                if rows:
+                    c.executemany(
+                        f"INSERT INTO {d.table(table)} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join([p] * len(columns))})",
+                        rows,
+                    )
 
-    def _patient_events(self, c: Any, patient_id: str, mapper: Mapper[UUID]) -> list[RecordedEvent]:
+    def _patients_events(
+        self, c: Any, d: Dialect, patient_ids: Sequence[str], mapper: Mapper[UUID]
+    ) -> dict[str, list[tuple[int, RecordedEvent]]]:
+        """The view's copy of these patients' region events, each with its notification id,
+        in notification order."""
+        marks = ", ".join([d.param] * len(patient_ids))
         c.execute(
-            "SELECT region, originator_id, originator_version, topic, state FROM "
-            f"{self.dialect.table('events')} WHERE patient_id = {self.dialect.param} "
-            "ORDER BY notification_id",
-            (patient_id,),
+            "SELECT notification_id, patient_id, region, originator_id, originator_version, "
+            f"topic, state FROM {d.table('events')} WHERE patient_id IN ({marks}) "
+            "ORDER BY patient_id, notification_id",
+            list(patient_ids),
         )
-        out: list[RecordedEvent] = []
+        out: dict[str, list[tuple[int, RecordedEvent]]] = {}
         for row in c.fetchall():
             if row["topic"] == CREATED_TOPIC:
                 continue
-            event = mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=UUID(row["originator_id"]),
-                    originator_version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                )
+            stored = StoredEvent(
+                originator_id=UUID(row["originator_id"]),
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
             )
+            event = _decode_event(mapper, stored, row["notification_id"])
+            _check_storable(event, row["notification_id"])
             if type(event) in EVENT_TYPES:
-                out.append(RecordedEvent(patient_id, row["region"], event))  # type: ignore[arg-type]
+                out.setdefault(row["patient_id"], []).append(
+                    (
+                        row["notification_id"],
+                        RecordedEvent(row["patient_id"], row["region"], event),  # type: ignore[arg-type]
+                    )
+                )
         return out
+
+    # -- rebuilding beside the live view
+
+    def beside(self) -> Dialect:
+        """The dialect of the tables a rebuild fills before it swaps them in."""
+        return replace(self.dialect, prefix=self.dialect.prefix + BESIDE_PREFIX)
+
+    def rebuild(
+        self,
+        application_name: str,
+        source: NotificationSource,
+        mapper: Mapper[UUID],
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        on_page: Callable[[PageResult], None] | None = None,
+    ) -> int:
+        """Build the view again from the whole log in tables beside the live ones, then
+        swap them in, in one transaction, with the position they reached. The live view
+        stays readable (and unchanged) throughout; if anything fails, including an event
+        that cannot be projected (:class:`ProjectionError`), the live view is kept as it
+        was. Each patient is folded once, whatever the order of the log. Returns how many
+        notifications were read."""
+        _check_page_size(page_size)
+        b = self.beside()
+        with self._transaction() as c:
+            for statement in self.view_drop_statements(b) + self.view_table_statements(b):
+                c.execute(statement)
+        try:
+            position, done = 0, 0
+            while True:
+                page = source.select_notifications(position + 1, page_size, topics=REGION_TOPICS)
+                if not page:
+                    break
+                with self._transaction() as c:
+                    stored, _ = self._store_page(c, b, page, mapper)
+                position = page[-1].id
+                done += len(page)
+                if on_page is not None:
+                    on_page(PageResult(len(page), stored, 0, position))
+                if len(page) < page_size:
+                    break
+            with self._transaction(commit=False) as c:
+                c.execute(f"SELECT DISTINCT patient_id FROM {b.table('events')}")
+                patients = sorted(row["patient_id"] for row in c.fetchall())
+            for start in range(0, len(patients), REFOLD_CHUNK * 4):
+                with self._transaction() as c:
+                    self._refold(c, b, patients[start : start + REFOLD_CHUNK * 4], mapper)
+            with self._transaction() as c:
+                # What arrived while rebuilding, then the swap, under one write lock.
+                while True:
+                    page = source.select_notifications(
+                        position + 1, page_size, topics=REGION_TOPICS
+                    )
+                    if not page:
+                        break
+                    _, touched = self._store_page(c, b, page, mapper)
+                    self._refold(c, b, sorted(touched), mapper)
+                    position = page[-1].id
+                    done += len(page)
+                self._swap(c, b)
+                c.execute(
+                    f"DELETE FROM {self.tracking_table()} WHERE application_name = "
+                    f"{self.dialect.param}",
+                    (application_name,),
+                )
+                if position:
+                    self._insert_tracking(c, Tracking(application_name, position))  # type: ignore[attr-defined]
+        except BaseException:
+            with suppress(Exception), self._transaction() as c:
+                for statement in self.view_drop_statements(b):
+                    c.execute(statement)
+            raise
+        return done
+
+    def _swap(self, c: Any, b: Dialect) -> None:
+        """Replace the live tables by the rebuilt ones (inside the caller's transaction)."""
+        d = self.dialect
+        for statement in self.view_drop_statements(d):
+            c.execute(statement)
+        for name in VIEW_TABLES:
+            c.execute(f'ALTER TABLE {b.table(name)} RENAME TO "{d.prefix}{name}"')
+        for old, new in self.index_renames(b):
+            self.rename_index(c, old, new)
+
+    def index_renames(self, b: Dialect) -> list[tuple[str, str]]:
+        d = self.dialect
+        return [(f"{b.prefix}{i}", f"{d.prefix}{i}") for i in VIEW_INDEXES]
+
+    @abstractmethod
+    def rename_index(self, c: Any, old: str, new: str) -> None:
+        """Give a rebuilt table's index its live name."""
 
     def _encode(self, record: Mapping[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
         return tuple(
@@ -390,6 +508,77 @@ class ReadModel(TrackingRecorder):
         )
 
 
+class ProjectionError(Exception):
+    """An event the read model cannot project: the view stops before it."""
+
+    def __init__(self, notification_id: int, topic: str, reason: str) -> None:
+        super().__init__(
+            f"the read model cannot project notification {notification_id} ({topic}): {reason}; "
+            "the view keeps what it had and stays before it"
+        )
+        self.notification_id = notification_id
+        self.topic = topic
+        self.reason = reason
+
+
+def _decode_event(mapper: Mapper[UUID], stored: StoredEvent, notification_id: int) -> Any:
+    try:
+        return mapper.to_domain_event(stored)
+    except Exception as exc:
+        raise ProjectionError(
+            notification_id, stored.topic, f"it cannot be decoded ({exc})"
+        ) from exc
+
+
+def _values(row: ProcedureRow | AuthorizationRow, columns: Sequence[str]) -> tuple[Any, ...]:
+    """A row's column values, JSON columns encoded (no copy of the row: ``asdict`` deep
+    copies and was a third of a rebuild's time)."""
+    return tuple(
+        json.dumps(getattr(row, c), sort_keys=True) if c in JSON_COLUMNS else getattr(row, c)
+        for c in columns
+    )
+
+
+def _check_storable(event: Any, notification_id: int) -> None:
+    """Text the view's databases cannot hold (PostgreSQL refuses NUL characters)."""
+    for name, value in vars(event).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ProjectionError(
+                notification_id,
+                getattr(event, "TOPIC", type(event).__name__),
+                f"its {name} holds a NUL character, which the view cannot store",
+            )
+
+
+def _rows_of(
+    patient_id: str, events: Sequence[tuple[int, RecordedEvent]]
+) -> tuple[list[ProcedureRow], list[AuthorizationRow]]:
+    """The patient's rows; if the fold fails, the first event whose addition makes it fail
+    is named (found by bisecting the history)."""
+    recorded = [e for _, e in events]
+    try:
+        return patient_rows(fold(recorded, patient_id=patient_id))
+    except Exception as exc:
+        low, high = 1, len(recorded)  # the shortest failing prefix is within (low, high]
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                patient_rows(fold(recorded[:middle], patient_id=patient_id))
+            except Exception:
+                high = middle
+            else:
+                low = middle + 1
+        notification_id, culprit = events[high - 1]
+        raise ProjectionError(
+            notification_id, culprit.event.TOPIC, f"the fold fails on it ({exc})"
+        ) from exc
+
+
+def _check_page_size(page_size: int) -> None:
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+
+
 def _decode(column: str, value: Any) -> Any:
     if value is None:
         return None
@@ -413,6 +602,13 @@ class SQLiteReadModel(ReadModel, SQLiteTrackingRecorder):
 
     def tracking_table(self) -> str:
         return "tracking"
+
+    def rename_index(self, c: Any, old: str, new: str) -> None:
+        # SQLite cannot rename an index: build it again under its live name.
+        c.execute(f'DROP INDEX IF EXISTS "{old}"')
+        for statement in self.view_table_statements():
+            if statement.startswith(f"CREATE INDEX IF NOT EXISTS {new} "):
+                c.execute(statement)
 
 
 class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
@@ -438,6 +634,19 @@ class PostgresReadModel(ReadModel, PostgresTrackingRecorder):
 
     def tracking_table(self) -> str:
         return f'"{self.datastore.schema}"."{self.tracking_table_name}"'
+
+    def rename_index(self, c: Any, old: str, new: str) -> None:
+        schema = self.datastore.schema
+        c.execute(f'ALTER INDEX IF EXISTS "{schema}"."{old}" RENAME TO "{new}"')
+
+    def index_renames(self, b: Dialect) -> list[tuple[str, str]]:
+        # Primary keys are indexes named after their table at creation.
+        d = self.dialect
+        keys = [
+            (f"{b.prefix}{t}_pkey", f"{d.prefix}{t}_pkey")
+            for t in ("streams", "events", "procedures", "authorizations")
+        ]
+        return super().index_renames(b) + keys
 
 
 @dataclass
@@ -482,6 +691,7 @@ def catch_up(
 ) -> int:
     """Process every notification after the view's tracked position, a page per
     transaction; returns how many notifications were processed."""
+    _check_page_size(page_size)
     done = 0
     pages = 0
     while max_pages is None or pages < max_pages:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.bench_cmd import add_bench_parser
 from api.cipher_cmd import add_cipher_command
 from api.demo_cmd import add_demo_parser
 from api.import_cmd import add_import_parser
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_parser(sub)
     add_report_parser(sub)
     add_audit_parser(sub)
+    add_bench_parser(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ The read model (:mod:`adapters.readmodel`) lives in its own SQLite file
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -15,11 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+
 from adapters.eventstore import InjectionLedger
 from adapters.readmodel import (
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     OpenedView,
     PageResult,
+    ProjectionError,
     ReadModel,
     ViewStatus,
     open_view,
@@ -108,9 +113,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _rebuild(args: argparse.Namespace) -> int:
     with opened(_settings(args)) as (ledger, view):
-        done = run_catch_up(
-            ledger, view, page_size=args.page_size, progress=not args.quiet, rebuild=True
-        )
+        try:
+            done = run_catch_up(
+                ledger, view, page_size=args.page_size, progress=not args.quiet, rebuild=True
+            )
+        except ProjectionError as exc:
+            print(f"projections rebuild: {exc}; the live view was not changed", file=sys.stderr)
+            return 1
         print(f"rebuilt the read model from {done} notifications")
         print(format_status(view.status(ledger.name, ledger.recorder)))
     return 0
@@ -126,12 +135,29 @@ def _run(args: argparse.Namespace) -> int:
     with opened(_settings(args)) as (ledger, view):
         try:
             while True:
-                done = run_catch_up(
-                    ledger,
-                    view,
-                    page_size=args.page_size,
-                    progress=not args.quiet and not args.follow,
-                )
+                try:
+                    done = run_catch_up(
+                        ledger,
+                        view,
+                        page_size=args.page_size,
+                        progress=not args.quiet and not args.follow,
+                    )
+                except ProjectionError as exc:
+                    print(f"projections run: {exc}", file=sys.stderr)
+                    return 1
+                except TRANSIENT as exc:
+                    # A rebuild swapping tables, or another runner, holds the view: wait.
+                    if not args.follow:
+                        print(f"projections run: the store is busy ({exc}); retry", file=sys.stderr)
+                        return 1
+                    print(
+                        f"projections run: the store is busy ({exc}); retrying in "
+                        f"{args.interval} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    time.sleep(args.interval)
+                    continue
                 if done or not args.follow:
                     print(
                         f"processed {done} notifications; position "
@@ -145,12 +171,39 @@ def _run(args: argparse.Namespace) -> int:
             return 0
 
 
+TRANSIENT = (OperationalError, InterfaceError, IntegrityError, sqlite3.OperationalError)
+
+
+def _page_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_PAGE_SIZE}, got {value}")
+    return value
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 3600:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600, got {text}")
+    return value
+
+
 def add_projections_parser(sub: Any) -> None:
     """Register ``projections`` and its subcommands on the ``injtrack`` subparsers."""
     proj = sub.add_parser("projections", help="the population read model (reports)")
     commands = proj.add_subparsers(dest="projections_command", required=True)
     for name, func, help_ in (
-        ("rebuild", _rebuild, "drop the read model and rebuild it from the whole event log"),
+        (
+            "rebuild",
+            _rebuild,
+            "rebuild the read model from the whole event log beside the live one, then swap",
+        ),
         ("status", _status, "how far the read model lags the event store"),
         ("run", _run, "catch the read model up with the event store"),
     ):
@@ -159,9 +212,9 @@ def add_projections_parser(sub: Any) -> None:
         if name != "status":
             cmd.add_argument(
                 "--page-size",
-                type=int,
+                type=_page_size,
                 default=DEFAULT_PAGE_SIZE,
-                help="notifications per transaction",
+                help=f"notifications per transaction (1 to {MAX_PAGE_SIZE})",
             )
             cmd.add_argument("--quiet", action="store_true", help="no progress bar")
         if name == "run":
@@ -171,6 +224,9 @@ def add_projections_parser(sub: Any) -> None:
                 help="keep polling for new events until interrupted",
             )
             cmd.add_argument(
-                "--interval", type=float, default=1.0, help="seconds between polls with --follow"
+                "--interval",
+                type=_interval,
+                default=1.0,
+                help="seconds between polls with --follow (more than 0, at most 3600)",
             )
         cmd.set_defaults(func=func)

@@ -284,6 +284,8 @@ def rebuild_view(
     page_size: int = DEFAULT_PAGE_SIZE,
     on_page: Callable[[PageResult], None] | None = None,
 ) -> int:
-    """Forget the read model and build it again from the whole event log."""
-    view.reset(ledger.name)
-    return catch_up_view(ledger, view, page_size=page_size, on_page=on_page)
+    """Build the read model again from the whole event log beside the live one and swap it
+    in on success (the live view stays readable, and unchanged on failure)."""
+    return view.rebuild(
+        ledger.name, ledger.recorder, ledger.mapper, page_size=page_size, on_page=on_page
+    )

@@ -24,6 +24,7 @@ outcomes by (assessment date, event id).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -31,7 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.events import PatientRegion, RecordedEvent
-from projections.calendar import Span, in_window, months, within
+from projections.calendar import Span, months, within
 from projections.relief import (
     ReliefTest,
     SustainedRelief,
@@ -222,29 +223,34 @@ class FamilyState:
     boundaries: tuple[RegionFact, ...]  # surgeries and pathologies in the region
     episode_of: dict[str, int] = field(default_factory=dict)  # event id -> episode number
     position_of: dict[str, int] = field(default_factory=dict)  # event id -> position
+    # The procedures' dates, in the same (date) order: windows are found by bisection.
+    dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dates", tuple(p.date_of_service for p in self.procedures))
 
     # -- the procedures relative to a date
 
     def prior(self, on: date) -> list[Procedure]:
         """Procedures dated strictly before ``on``."""
-        return [p for p in self.procedures if p.date_of_service < on]
+        return list(self.procedures[: bisect_left(self.dates, on)])
 
     def previous(self, on: date) -> Procedure | None:
-        prior = self.prior(on)
-        return prior[-1] if prior else None
+        index = bisect_left(self.dates, on)
+        return self.procedures[index - 1] if index else None
 
     def on_date(self, on: date) -> list[Procedure]:
-        return [p for p in self.procedures if p.date_of_service == on]
+        return list(self.procedures[bisect_left(self.dates, on) : bisect_right(self.dates, on)])
 
     def in_window(self, end: date, length: Span, *, before: date | None = None) -> list[Procedure]:
-        """Procedures in the rolling window of ``length`` ending on ``end``; with ``before``,
-        only those dated strictly before it."""
-        return [
-            p
-            for p in self.procedures
-            if in_window(p.date_of_service, end, length)
-            and (before is None or p.date_of_service < before)
-        ]
+        """Procedures in the rolling window of ``length`` ending on ``end`` (dated strictly
+        after ``end - length``, on or before ``end``); with ``before``, only those dated
+        strictly before it."""
+        low = bisect_right(self.dates, length.before(end))
+        high = bisect_right(self.dates, end)
+        if before is not None:
+            high = min(high, bisect_left(self.dates, before))
+        return list(self.procedures[low:high])
 
     def count_in_window(self, end: date, length: Span, *, before: date | None = None) -> int:
         return len(self.in_window(end, length, before=before))

@@ -1,0 +1,704 @@
+"""``injtrack bench [--scale smoke|medium|full] [--store sqlite|postgres] [--json FILE]``.
+
+Measures each figure next to its ceiling in the same process and run, on a synthetic
+population (:mod:`application.population`, patient order; the sorted feed is the same lines
+sorted by clinical date across patients), prints a table and writes the JSON keys issue 12
+names (``null`` where a figure was not taken). Honest by construction: every timed request
+goes through validation, idempotency and a fresh read of the store (no answer is cached
+between requests), and a figure and its ceiling use the same events or requests.
+
+What each figure is
+-------------------
+- ``import_events_per_s``: the population's events recorded through the ledger in batches of
+  100 in file order (patient by patient); ``import_ceiling_events_per_s``: the same events
+  saved straight through the library (aggregates built in memory, the same batches, a fresh
+  store of the same kind); ``import_sorted_feed_events_per_s``: the same events sorted by
+  clinical date across patients, into a fresh store.
+- ``http_ingest_events_per_s``: batches of 100 posted to a real ``injtrack serve`` on
+  loopback into a fresh store, with 1 and with 4 clients (the better of the two; both in
+  ``http_ingest_by_clients``).
+- ``elig_inproc_p50_ms`` / ``p99``: the population's own authorization requests as
+  eligibility questions through :meth:`Tracker.decide`; ``elig_growth_ratio``: p50 with the
+  whole population stored over p50 when the first tenth was; ``baseline_sql_p50_ms``: the
+  esi interval and the 12-month rolling count of the same requests as two indexed SQL
+  queries over one table.
+- ``elig_http_*``: the same requests over HTTP, 1 client, then 8 clients at once.
+- ``rebuild_events_per_s``: the read model rebuilt from the whole log, per notification;
+  ``rebuild_ceiling_events_per_s``: the library reading and decoding the same log.
+- ``report_seconds``: the compliance report of the last year, whole population.
+- ``store_bytes_per_event`` (and the library's own, ``library_store_bytes_per_event``),
+  ``peak_rss_mb`` of this process, ``machine``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+KEYS: tuple[str, ...] = (
+    "import_events_per_s",
+    "import_ceiling_events_per_s",
+    "import_sorted_feed_events_per_s",
+    "http_ingest_events_per_s",
+    "elig_inproc_p50_ms",
+    "elig_inproc_p99_ms",
+    "elig_http_p50_ms",
+    "elig_http_p99_ms",
+    "elig_http_rps_8_clients",
+    "elig_growth_ratio",
+    "baseline_sql_p50_ms",
+    "rebuild_events_per_s",
+    "rebuild_ceiling_events_per_s",
+    "report_seconds",
+    "store_bytes_per_event",
+    "peak_rss_mb",
+    "machine",
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    patients: int
+    decisions: int  # in-process eligibility requests at full size
+    http_requests: int  # per HTTP phase
+    http_ingest_events: int  # events posted over HTTP (a prefix of the population)
+
+
+SCALES: dict[str, Scale] = {
+    "smoke": Scale(patients=40, decisions=200, http_requests=60, http_ingest_events=600),
+    "medium": Scale(
+        patients=10_000, decisions=10_000, http_requests=2_000, http_ingest_events=20_000
+    ),
+    "full": Scale(
+        patients=100_000, decisions=10_000, http_requests=4_000, http_ingest_events=40_000
+    ),
+}
+BATCH = 100
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------- the population
+
+
+@dataclass
+class Population:
+    """The generated lines as commands: events in file (patient) order, the sorted feed,
+    and the authorization requests as eligibility questions."""
+
+    events: list[Any]  # EventCommand
+    bodies: list[dict[str, Any]]  # the same events as JSON bodies
+    sorted_order: list[int]
+    questions: list[Any]  # DecideEligibility
+    question_bodies: list[dict[str, Any]]
+    patients: list[str]
+    patient_of_event: list[str]
+    patients_of_question: list[str] = field(default_factory=list)
+
+
+def population(patients: int) -> Population:
+    from pydantic import TypeAdapter
+
+    from api.schemas.eligibility import EligibilityIn
+    from api.schemas.events import EventIn
+    from application.population import PopulationConfig, clinical_date_of, generate
+
+    event_of = TypeAdapter(EventIn)
+    events: list[Any] = []
+    bodies: list[dict[str, Any]] = []
+    dates: list[str] = []
+    questions: list[Any] = []
+    question_bodies: list[dict[str, Any]] = []
+    patient_order: dict[str, None] = {}
+    day_of_event: dict[tuple[str, str], str] = {}
+    for text in generate(PopulationConfig(patients=patients, seed=0, order="patient")):
+        line = json.loads(text)
+        patient_order.setdefault(line["patient_id"], None)
+        if line.get("type") == "authorization_request":
+            body = {k: v for k, v in line.items() if k not in ("type", "authorization_id")}
+            question_bodies.append(body)
+            questions.append(EligibilityIn.model_validate(body).to_query())
+            continue
+        day = clinical_date_of(line)
+        if day is None:  # a void: it sits on the date of what it voids
+            day = day_of_event.get((line["patient_id"], line.get("voided_event_id", "")), "")
+        day_of_event[(line["patient_id"], line["event_id"])] = day
+        events.append(event_of.validate_python(line).to_command())
+        bodies.append(line)
+        dates.append(day)
+    order = sorted(range(len(events)), key=lambda i: (dates[i], i))
+    return Population(
+        events=events,
+        bodies=bodies,
+        sorted_order=order,
+        questions=questions,
+        question_bodies=question_bodies,
+        patients=list(patient_order),
+        patient_of_event=[e.patient_id for e in events],
+        patients_of_question=[q.patient_id for q in questions],
+    )
+
+
+# ------------------------------------------------------------------------------- stores
+
+
+@dataclass
+class Stores:
+    kind: str
+    root: Path
+    url: str
+    schemas: list[str] = field(default_factory=list)
+
+    def settings(self, name: str) -> Any:
+        from api.settings import Settings
+
+        if self.kind == "sqlite":
+            return Settings(
+                persistence="sqlite",
+                db=self.root / f"{name}.sqlite",
+                view_db=self.root / f"{name}.view.sqlite",
+                database_url=None,
+            )
+        import psycopg
+
+        schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        self.schemas.append(schema)
+        return Settings(
+            persistence="postgres",
+            database_url=self.url,
+            postgres_schema=schema,
+            db=self.root / f"{name}.unused.sqlite",
+            view_db=self.root / f"{name}.view.sqlite",
+        )
+
+    def size(self, settings: Any) -> int:
+        """Bytes the event store takes (SQLite: the file and its WAL; PostgreSQL: the
+        events table with its indexes and TOAST)."""
+        if self.kind == "sqlite":
+            return sum(
+                p.stat().st_size for p in (settings.db, Path(f"{settings.db}-wal")) if p.exists()
+            )
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT pg_total_relation_size(format('%I.%I', %s::text, "
+                "'injectionledger_events')::regclass)",
+                (settings.postgres_schema,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def drop(self) -> None:
+        if not self.schemas:
+            return
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            for schema in self.schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# ------------------------------------------------------------------------------- ingest
+
+
+def batches_of(items: Sequence[Any], size: int = BATCH) -> list[list[Any]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def ingest(ledger: Any, batches: list[list[Any]]) -> tuple[int, float, int]:
+    """Record the batches; a refused event is dropped and its batch recorded without it
+    (reported). Returns (events sent, seconds, events refused)."""
+    from domain.errors import InvalidInput
+
+    sent = refused = 0
+    started = time.perf_counter()
+    for batch in batches:
+        pending = list(batch)
+        while pending:
+            try:
+                ledger.record_batch(pending)
+                break
+            except InvalidInput as exc:
+                bad = {e.index for e in exc.errors if e.index is not None}
+                if not bad:
+                    raise
+                refused += len(bad)
+                pending = [c for i, c in enumerate(pending) if i not in bad]
+        sent += len(batch)
+    return sent, time.perf_counter() - started, refused
+
+
+def library_ceiling(app: Any, batches: list[list[Any]], clock: Callable[[], datetime]) -> float:
+    """Save the same events straight through the library: the events' fields are worked
+    out first (untimed, by the ledger's own validation on in-memory state), then each batch's
+    aggregates are built in memory and saved, timed. Returns events per second."""
+    from adapters.eventstore import FUTURE_GRACE, _PatientWork, fingerprint
+    from domain.catalog import Region
+    from domain.events import PatientRegion
+
+    latest = clock().astimezone(UTC).date() + FUTURE_GRACE
+    work: dict[str, Any] = {}
+    prepared: list[list[tuple[str, str, Any, dict[str, Any]]]] = []
+    for batch in batches:
+        out = []
+        for command in batch:
+            patient = work.setdefault(command.patient_id, _PatientWork(None))
+            print_ = fingerprint(command.payload())
+            if patient.known(command.event_id) is not None:
+                continue  # a resend: the library would store nothing either
+            try:
+                region, cls, fields_, entry = app._validate(command, patient, print_, latest)
+            except Exception:
+                continue
+            patient.entries[command.event_id] = entry
+            out.append((command.patient_id, region, cls, fields_))
+        prepared.append(out)
+    events = sum(len(b) for b in batches)
+    streams: dict[tuple[str, str], Any] = {}
+    now = clock()
+    started = time.perf_counter()
+    for batch_events in prepared:
+        touched: dict[tuple[str, str], Any] = {}
+        for patient_id, region, cls, fields_ in batch_events:
+            key = (patient_id, region)
+            stream = streams.get(key)
+            if stream is None:
+                stream = streams[key] = PatientRegion.open(patient_id, Region(region), now)
+            stream.record(cls, now, **fields_)
+            touched[key] = stream
+        if touched:
+            app.save(*touched.values())
+    return events / (time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------------------ decisions
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def decide_timings(tracker: Any, questions: Sequence[Any]) -> list[float]:
+    out = []
+    for question in questions:
+        started = time.perf_counter()
+        with suppress(Exception):
+            tracker.decide(question)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def baseline_sql(
+    db: Path, rows: list[tuple[str, str, str, str]], questions: Sequence[Any]
+) -> float:
+    """p50 (ms) of the esi interval and 12-month rolling count as two indexed SQL queries
+    over one table of procedures, for the same requests."""
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE p (patient_id TEXT, region TEXT, family TEXT, dos TEXT)")
+    conn.executemany("INSERT INTO p VALUES (?, ?, ?, ?)", rows)
+    conn.execute("CREATE INDEX p_key ON p (patient_id, region, family, dos)")
+    conn.commit()
+    timings = []
+    for q in questions:
+        dos = q.procedure.date_of_service
+        region = q.procedure.region.value
+        year_ago = date(dos.year - 1, dos.month, min(dos.day, 28)).isoformat()
+        started = time.perf_counter()
+        conn.execute(
+            "SELECT MAX(dos) FROM p WHERE patient_id = ? AND region = ? AND family = 'esi' "
+            "AND dos < ?",
+            (q.patient_id, region, dos.isoformat()),
+        ).fetchone()
+        conn.execute(
+            "SELECT COUNT(*) FROM p WHERE patient_id = ? AND region = ? AND family = 'esi' "
+            "AND dos > ? AND dos <= ?",
+            (q.patient_id, region, year_ago, dos.isoformat()),
+        ).fetchone()
+        timings.append((time.perf_counter() - started) * 1000)
+    conn.close()
+    return statistics.median(timings)
+
+
+# ---------------------------------------------------------------------------------- HTTP
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(settings: Any, workers: int = 1) -> Iterator[str]:
+    """A real ``injtrack serve`` on loopback over these settings."""
+    import httpx
+
+    port = free_port()
+    env = os.environ | {
+        "INJTRACK_PERSISTENCE": settings.effective_persistence,
+        "INJTRACK_DB": str(settings.db),
+        "INJTRACK_VIEW_DB": str(settings.effective_view_db),
+    }
+    if settings.database_url:
+        env["INJTRACK_DATABASE_URL"] = settings.database_url
+        env["INJTRACK_POSTGRES_SCHEMA"] = settings.postgres_schema or ""
+    else:
+        env.pop("INJTRACK_DATABASE_URL", None)
+    command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the server did not start: {proc.stderr.read() if proc.stderr else ''}"
+                )
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def in_threads(count: int, work: Callable[[int], None]) -> float:
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
+def http_ingest(base: str, bodies_by_client: list[list[dict[str, Any]]]) -> float:
+    """Events per second posting each client's batches of 100 (clients in parallel)."""
+    import httpx
+
+    failures: list[str] = []
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=base, timeout=120) as http:
+            for batch in batches_of(bodies_by_client[n]):
+                r = http.post("/v1/events", json={"events": batch})
+                if r.status_code != 200:
+                    failures.append(f"{r.status_code} {r.text[:200]}")
+
+    seconds = in_threads(len(bodies_by_client), client)
+    if failures:
+        log(f"HTTP ingest: {len(failures)} batches refused, first: {failures[0]}")
+    return sum(len(b) for b in bodies_by_client) / seconds
+
+
+def http_decisions(
+    base: str, bodies: Sequence[dict[str, Any]], clients: int
+) -> tuple[list[float], float]:
+    """Latencies (ms) and requests per second of eligibility requests from ``clients``
+    concurrent clients, each sending its share of ``bodies`` in turn."""
+    import httpx
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        mine = bodies[n::clients]
+        local: list[float] = []
+        with httpx.Client(base_url=base, timeout=60) as http:
+            for body in mine:
+                started = time.perf_counter()
+                http.post("/v1/eligibility", json=body)
+                local.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(local)
+
+    seconds = in_threads(clients, client)
+    return latencies, len(bodies) / seconds
+
+
+# ---------------------------------------------------------------------------- the machine
+
+
+def machine(kind: str, url: str, load_start: tuple[float, ...]) -> dict[str, Any]:
+    memory_mb = None
+    with suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_mb = int(line.split()[1]) // 1024
+    postgres = None
+    if kind == "postgres":
+        with suppress(Exception):
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+                row = conn.execute("SHOW server_version").fetchone()
+                postgres = row[0] if row else None
+    return {
+        "cores": os.cpu_count(),
+        "memory_mb": memory_mb,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres,
+        "store": kind,
+        "load_average_start": [round(x, 2) for x in load_start],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+# ------------------------------------------------------------------------------- the run
+
+
+def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
+    from adapters.eventstore import InjectionLedger
+    from api.app import build_ledger
+    from application.usecases import Tracker, rebuild_view
+
+    scale = SCALES[scale_name]
+    load_start = os.getloadavg()
+    result: dict[str, Any] = dict.fromkeys(KEYS)
+    extra: dict[str, Any] = {"scale": scale_name, "patients": scale.patients}
+    stores = Stores(kind, root, url)
+    rng = random.Random(12)
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    try:
+        log(f"generating {scale.patients} patients")
+        pop = population(scale.patients)
+        extra["events"] = len(pop.events)
+        extra["authorization_requests"] = len(pop.questions)
+
+        # -- import, patient order, in two parts: the first tenth, then the rest
+        tenth = set(pop.patients[: max(1, len(pop.patients) // 10)])
+        first = [c for c in pop.events if c.patient_id in tenth]
+        rest = [c for c in pop.events if c.patient_id not in tenth]
+        main_settings = stores.settings("main")
+        ledger: InjectionLedger = build_ledger(main_settings, clock)
+        tracker = Tracker(ledger, clock)
+        log(f"importing {len(pop.events)} events (patient order)")
+        sent_1, seconds_1, refused_1 = ingest(ledger, batches_of(first))
+        tenth_questions = [q for q in pop.questions if q.patient_id in tenth]
+        p50_tenth: float | None = None
+        if tenth_questions:
+            sample = [rng.choice(tenth_questions) for _ in range(min(scale.decisions, 2000))]
+            p50_tenth = statistics.median(decide_timings(tracker, sample))
+        sent_2, seconds_2, refused_2 = ingest(ledger, batches_of(rest))
+        result["import_events_per_s"] = (sent_1 + sent_2) / (seconds_1 + seconds_2)
+        extra["import_refused"] = refused_1 + refused_2
+
+        log("the library ceiling (same events, same batches, fresh store)")
+        ceiling_settings = stores.settings("ceiling")
+        ceiling_app = build_ledger(ceiling_settings, clock)
+        try:
+            result["import_ceiling_events_per_s"] = library_ceiling(
+                ceiling_app, batches_of(pop.events), clock
+            )
+        finally:
+            ceiling_app.close()
+        stored_events = len(pop.events) - extra["import_refused"]
+        result["store_bytes_per_event"] = stores.size(main_settings) / max(1, stored_events)
+        extra["library_store_bytes_per_event"] = stores.size(ceiling_settings) / max(
+            1, stored_events
+        )
+
+        log("importing the sorted feed (fresh store)")
+        sorted_settings = stores.settings("sorted")
+        sorted_ledger = build_ledger(sorted_settings, clock)
+        try:
+            sent, seconds, _ = ingest(
+                sorted_ledger, batches_of([pop.events[i] for i in pop.sorted_order])
+            )
+            result["import_sorted_feed_events_per_s"] = sent / seconds
+        finally:
+            sorted_ledger.close()
+
+        # -- decisions in process, whole population stored
+        log(f"{scale.decisions} eligibility decisions in process")
+        questions = [rng.choice(pop.questions) for _ in range(scale.decisions)]
+        timings = decide_timings(tracker, questions)
+        result["elig_inproc_p50_ms"] = statistics.median(timings)
+        result["elig_inproc_p99_ms"] = percentile(timings, 0.99)
+        if p50_tenth:
+            result["elig_growth_ratio"] = result["elig_inproc_p50_ms"] / p50_tenth
+
+        # -- rebuild and its ceiling, the same log
+        log("rebuilding the read model")
+        from adapters.readmodel import open_view
+        from api.projections_cmd import view_env
+
+        total = ledger.recorder.max_notification_id() or 0
+        started = time.perf_counter()
+        position = 0
+        while True:
+            page = ledger.recorder.select_notifications(position + 1, 500)
+            if not page:
+                break
+            for n in page:
+                ledger.mapper.to_domain_event(n)
+            position = page[-1].id
+        result["rebuild_ceiling_events_per_s"] = total / (time.perf_counter() - started)
+        opened = open_view(view_env(main_settings))
+        try:
+            started = time.perf_counter()
+            rebuild_view(ledger, opened.view)
+            result["rebuild_events_per_s"] = total / (time.perf_counter() - started)
+            rows = [
+                (r["patient_id"], r["region"], r["family"], r["date_of_service"])
+                for r in opened.view.procedure_rows()
+            ]
+        finally:
+            opened.close()
+        result["baseline_sql_p50_ms"] = baseline_sql(root / "baseline.sqlite", rows, questions)
+
+        # -- the compliance report over the last year
+        log("the compliance report, one year")
+        with suppress(ImportError):
+            from api.views import report_source
+            from application.compliance import Period, compliance_report
+            from application.population import DEFAULT_END
+            from policies import registry
+
+            started = time.perf_counter()
+            with report_source(main_settings, ledger) as source:
+                compliance_report(
+                    source,
+                    registry.get("nia"),
+                    Period(DEFAULT_END - timedelta(days=364), DEFAULT_END),
+                )
+            result["report_seconds"] = time.perf_counter() - started
+        ledger.close()
+
+        # -- HTTP: decisions on the main store, then ingest into a fresh one
+        log("eligibility over HTTP")
+        bodies = [rng.choice(pop.question_bodies) for _ in range(scale.http_requests)]
+        with server(main_settings) as base:
+            http_decisions(base, bodies[:5], 1)  # warm the server's imports, not its data
+            latencies, _ = http_decisions(base, bodies, 1)
+            result["elig_http_p50_ms"] = statistics.median(latencies)
+            result["elig_http_p99_ms"] = percentile(latencies, 0.99)
+            _, rps = http_decisions(base, bodies, 8)
+            result["elig_http_rps_8_clients"] = rps
+
+        log("ingest over HTTP (fresh store)")
+        subset = pop.bodies[: scale.http_ingest_events]
+        patients = list(dict.fromkeys(b["patient_id"] for b in subset))
+        half = len(patients) // 2
+        one = [b for b in subset if b["patient_id"] in set(patients[:half])]
+        others = [b for b in subset if b["patient_id"] not in set(patients[:half])]
+        by_client: list[list[dict[str, Any]]] = [[], [], [], []]
+        for n, pid in enumerate(patients[half:]):
+            by_client[n % 4].extend(b for b in others if b["patient_id"] == pid)
+        http_settings = stores.settings("http")
+        with server(http_settings) as base:
+            rate_1 = http_ingest(base, [one])
+            rate_4 = http_ingest(base, [c for c in by_client if c])
+        extra["http_ingest_by_clients"] = {"1": rate_1, "4": rate_4}
+        result["http_ingest_events_per_s"] = max(rate_1, rate_4)
+    finally:
+        stores.drop()
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["machine"] = machine(kind, url, load_start)
+    return result | extra
+
+
+# --------------------------------------------------------------------------- the output
+
+# (figure, its ceiling or target, how to read them)
+TABLE: tuple[tuple[str, str | None, str], ...] = (
+    ("import_events_per_s", "import_ceiling_events_per_s", "target >= 0.60 of the ceiling"),
+    ("import_sorted_feed_events_per_s", "import_events_per_s", "target >= 0.80 of patient order"),
+    ("http_ingest_events_per_s", "import_events_per_s", "target >= 0.50 of in-process"),
+    ("elig_inproc_p50_ms", None, "target <= 0.5 ms"),
+    ("elig_inproc_p99_ms", None, "target <= 2 ms"),
+    ("elig_growth_ratio", None, "target <= 1.2"),
+    ("baseline_sql_p50_ms", "elig_inproc_p50_ms", "decision within 15x of this"),
+    ("elig_http_p50_ms", None, "target <= 3 ms"),
+    ("elig_http_p99_ms", None, "target <= 8 ms"),
+    ("elig_http_rps_8_clients", None, "target >= 500"),
+    ("rebuild_events_per_s", "rebuild_ceiling_events_per_s", "target >= 0.60 of the ceiling"),
+    ("report_seconds", None, "target <= 30 s (full)"),
+    ("store_bytes_per_event", "library_store_bytes_per_event", "target <= 2x the library's"),
+    ("peak_rss_mb", None, "target <= 1024"),
+)
+
+
+def table(result: dict[str, Any]) -> str:
+    def fmt(value: Any) -> str:
+        if value is None:
+            return "-"
+        return f"{value:,.3f}" if isinstance(value, float) and value < 100 else f"{value:,.0f}"
+
+    lines = [f"{'figure':34} {'value':>12} {'compare with':>34} {'ratio':>7}  note"]
+    for key, other, note in TABLE:
+        value, against = result.get(key), result.get(other) if other else None
+        ratio = (
+            f"{value / against:.2f}"
+            if isinstance(value, (int, float)) and isinstance(against, (int, float)) and against
+            else ""
+        )
+        compare = f"{other} {fmt(against)}" if other else ""
+        lines.append(f"{key:34} {fmt(value):>12} {compare:>34} {ratio:>7}  {note}")
+    return "\n".join(lines)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    url = os.environ.get("INJTRACK_DATABASE_URL") or DEFAULT_POSTGRES_URL
+    with tempfile.TemporaryDirectory(prefix="injtrack-bench-") as tmp:
+        result = run(args.scale, args.store, Path(tmp), url)
+    print(table(result))
+    print(f"machine: {json.dumps(result['machine'])}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n")
+        log(f"wrote {args.json}")
+    missing = [k for k in KEYS if result.get(k) is None]
+    if missing:
+        log(f"figures not taken: {', '.join(missing)}")
+    return 0
+
+
+def add_bench_parser(sub: Any) -> None:
+    cmd = sub.add_parser("bench", help="measure ingest, decisions, rebuild against ceilings")
+    cmd.add_argument("--scale", choices=sorted(SCALES), default="smoke")
+    cmd.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    cmd.add_argument("--json", help="write the figures to this JSON file")
+    cmd.set_defaults(func=_bench)
