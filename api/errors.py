@@ -343,6 +343,13 @@ def document_errors(app: FastAPI) -> None:
             return body
 
         for path, operations in schema.get("paths", {}).items():
+            if not path.startswith("/v1"):
+                # Other protocols answer in their own shapes (CDS Hooks: OperationOutcome);
+                # only FastAPI's validation-error schema, which is never ours, is replaced.
+                for op in operations.values():
+                    if "422" in op.get("responses", {}):
+                        op["responses"]["422"] = response(422)
+                continue
             for op in operations.values():
                 responses = op.setdefault("responses", {})
                 codes: set[int] = {int(c) for c in responses if c.isdigit() and int(c) >= 400}
