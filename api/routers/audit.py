@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 
-from api.schemas.common import IsoDateTime, PatientId
+from api.schemas.common import IsoAwareDateTime, PatientId, as_of_query
 from api.schemas.eligibility import decision_json
 from api.security import allow
 from application.access import Role
@@ -20,9 +20,7 @@ router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[allow(Role.AUDITO
 def get_audit(
     request: Request,
     patient_id: Annotated[PatientId, Path()],
-    as_of: Annotated[
-        IsoDateTime | None, Query(description="what 'now' knows: events recorded by then")
-    ] = None,
+    as_of: Annotated[IsoAwareDateTime | None, as_of_query()] = None,
 ) -> dict[str, Any]:
     """``timeline`` (clinical-date order, recorded instants, voids, late arrivals) and
     ``authorizations`` (each with ``authorization_id``, ``recorded_at``, ``stored``,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api.errors import FieldError, InvalidInput
-from api.schemas.common import IsoDate, IsoDateTime
+from api.schemas.common import IsoAwareDateTime, IsoDate, as_of_query, date_query
 from api.schemas.reports import ComplianceReportOut, ImpactReportOut
 from api.security import allow
 from api.views import app_report_source
@@ -35,8 +35,8 @@ def get_impact(
     request: Request,
     policy_set: Annotated[str, Query(min_length=1, max_length=64, description="the set in force")],
     against: Annotated[str, Query(min_length=1, max_length=64, description="the candidate set")],
-    start: Annotated[IsoDate, Query(alias="from", description="first date of service")],
-    end: Annotated[IsoDate, Query(alias="to", description="last date of service (inclusive)")],
+    start: Annotated[IsoDate, date_query("from", "first date of service")],
+    end: Annotated[IsoDate, date_query("to", "last date of service (inclusive)")],
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ImpactReportOut:
@@ -54,11 +54,9 @@ def get_impact(
 def get_compliance(
     request: Request,
     policy_set: Annotated[str, Query(min_length=1, max_length=64)],
-    start: Annotated[IsoDate, Query(alias="from", description="first date of service")],
-    end: Annotated[IsoDate, Query(alias="to", description="last date of service (inclusive)")],
-    as_of: Annotated[
-        IsoDateTime | None, Query(description="judge with only what was recorded by then")
-    ] = None,
+    start: Annotated[IsoDate, date_query("from", "first date of service")],
+    end: Annotated[IsoDate, date_query("to", "last date of service (inclusive)")],
+    as_of: Annotated[IsoAwareDateTime | None, as_of_query()] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ComplianceReportOut:
