@@ -39,7 +39,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {"db": Path(args.db)} if args.db else {}
     settings = Settings(**overrides)
-    configure_logging(settings.log_level)
     access = open_access(settings)
     try:
         keys_configured = access.keys.any_active()
@@ -53,6 +52,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    configure_logging(settings.log_level)
     try:
         app = create_app(settings)
     except (PolicyLoadError, StoreKeyMismatch, ValueError) as exc:

@@ -10,12 +10,26 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import sys
 from typing import Any
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from api.errors import REQUEST_ID
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (never to a stream that
+    was replaced and closed since logging was configured)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
 
 
 class RequestIdFilter(logging.Filter):
@@ -45,8 +59,7 @@ def logging_config(level: str = "INFO") -> dict[str, Any]:
         "formatters": {"json": {"()": json_formatter}},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
+                "()": StderrHandler,
                 "formatter": "json",
                 "filters": ["request_id"],
             }
