@@ -6,9 +6,9 @@ its ``CIPHER_TOPIC`` / ``CIPHER_KEY`` / ``COMPRESSOR_TOPIC`` environment (see
 here with the same key material:
 
 - stream ids: :class:`domain.events.StreamIds` keyed with the stream-id secret;
-- the read model's rows: :class:`Protector` seals a row's content with the library's own
-  AES-GCM cipher class and replaces the patient id (the only column the view is queried by)
-  with a keyed hash;
+- the read model: :class:`Protector` stores patient ids deterministically encrypted
+  (AES-SIV), so the view still matches and groups by them; the events it copies are the
+  store's encrypted ones;
 - database files: :func:`create_private_file` creates SQLite files readable by their owner
   only (SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions).
 """
@@ -18,14 +18,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from eventsourcing.cryptography import AESCipher
-from eventsourcing.utils import Environment
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
@@ -77,31 +76,46 @@ def create_private_file(path: Path) -> None:
 
 
 class Protector:
-    """Seals read-model rows. ``None`` keys mean no protection (the identity)."""
+    """Conceals patient ids in the read model. With a cipher key, a patient id is stored as
+    its deterministic AES-SIV encryption (key derived from the cipher key): the same id
+    always gives the same token, so the view still matches, groups and joins by it, and
+    :meth:`reveal` gives the id back to the code that reads the view. Without a key both
+    are the identity."""
 
-    def __init__(self, cipher_key: str | None = None, secret: bytes | None = None) -> None:
-        self.enabled = cipher_key is not None
-        self._cipher = (
-            AESCipher(Environment(env={"CIPHER_KEY": cipher_key})) if cipher_key else None
-        )
-        self._secret = secret or b""
+    PREFIX = "p1:"
 
-    def match_key(self, patient_id: str) -> str:
-        """What the view stores (and is queried by) in place of a patient id: a keyed hash
-        when protected, the id itself otherwise."""
-        if not self.enabled:
+    def __init__(self, cipher_key: str | None = None) -> None:
+        self.enabled = bool(cipher_key)
+        self._siv: AESSIV | None = None
+        if cipher_key:
+            derived = hmac.new(
+                base64.b64decode(cipher_key), b"injtrack/view/patient-id", hashlib.sha512
+            ).digest()
+            self._siv = AESSIV(derived)
+
+    def conceal(self, patient_id: str) -> str:
+        if self._siv is None:
             return patient_id
-        digest = hmac.new(self._secret, f"view-patient/{patient_id}".encode(), hashlib.sha256)
-        return digest.hexdigest()
+        token = self._siv.encrypt(patient_id.encode(), None)
+        return self.PREFIX + base64.urlsafe_b64encode(token).decode().rstrip("=")
 
-    def seal(self, record: dict[str, Any]) -> bytes:
-        assert self._cipher is not None
-        return self._cipher.encrypt(json.dumps(record, sort_keys=True).encode())
-
-    def unseal(self, sealed: bytes) -> dict[str, Any]:
-        assert self._cipher is not None
-        value: dict[str, Any] = json.loads(self._cipher.decrypt(bytes(sealed)))
-        return value
+    def reveal(self, stored: str) -> str:
+        if self._siv is None:
+            return stored
+        if not stored.startswith(self.PREFIX):
+            raise StoreKeyMismatch(
+                "the read model holds patient ids written without INJTRACK_CIPHER_KEY; "
+                "rebuild it (injtrack projections rebuild)"
+            )
+        body = stored[len(self.PREFIX) :]
+        try:
+            token = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            return self._siv.decrypt(token, None).decode()
+        except (ValueError, InvalidTag):
+            raise StoreKeyMismatch(
+                "the read model was written with another INJTRACK_CIPHER_KEY; rebuild it "
+                "(injtrack projections rebuild)"
+            ) from None
 
 
 NO_PROTECTION = Protector()

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -49,6 +50,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
+from adapters.protect import NO_PROTECTION, Protector, create_private_file
 from domain.events import EVENT_TYPES, PatientRegion, RecordedEvent
 from projections.rows import AuthorizationRow, ProcedureRow, patient_rows
 from projections.state import fold
@@ -168,6 +170,8 @@ class ReadModel(TrackingRecorder):
 
     dialect: Dialect
     datastore: SQLiteDatastore | PostgresDatastore
+    # Patient ids are stored concealed (deterministic AES-SIV) when the store is encrypted.
+    protector: Protector = NO_PROTECTION
 
     # -- schema
 
@@ -267,8 +271,9 @@ class ReadModel(TrackingRecorder):
                 _check_storable(created, n.id)
                 if not isinstance(created, PatientRegion.Created):
                     raise ProjectionError(n.id, n.topic, "is not a stream's Created event")
-                streams[originator_id] = (created.patient_id, created.region)
-                new_streams.append((originator_id, created.patient_id, created.region))
+                patient_key = self.protector.conceal(created.patient_id)
+                streams[originator_id] = (patient_key, created.region)
+                new_streams.append((originator_id, patient_key, created.region))
             owner = streams.get(originator_id) or self._stream(c, d, originator_id)
             if owner is None:
                 raise ProjectionError(
@@ -310,10 +315,11 @@ class ReadModel(TrackingRecorder):
             events = self._patients_events(c, d, chunk, mapper)
             procedures: list[tuple[Any, ...]] = []
             authorizations: list[tuple[Any, ...]] = []
-            for patient_id in chunk:
-                procs, auths = _rows_of(patient_id, events.get(patient_id, []))
-                procedures += [_values(r, PROCEDURE_COLUMNS) for r in procs]
-                authorizations += [_values(r, AUTHORIZATION_COLUMNS) for r in auths]
+            for patient_key in chunk:
+                patient_id = self.protector.reveal(patient_key)
+                procs, auths = _rows_of(patient_id, events.get(patient_key, []))
+                procedures += [_values(r, PROCEDURE_COLUMNS, patient_key) for r in procs]
+                authorizations += [_values(r, AUTHORIZATION_COLUMNS, patient_key) for r in auths]
             marks = ", ".join([p] * len(chunk))
             for table in ("procedures", "authorizations"):
                 c.execute(f"DELETE FROM {d.table(table)} WHERE patient_id IN ({marks})", chunk)
@@ -341,6 +347,7 @@ class ReadModel(TrackingRecorder):
             list(patient_ids),
         )
         out: dict[str, list[tuple[int, RecordedEvent]]] = {}
+        revealed = {key: self.protector.reveal(key) for key in patient_ids}
         for row in c.fetchall():
             if row["topic"] == CREATED_TOPIC:
                 continue
@@ -356,7 +363,7 @@ class ReadModel(TrackingRecorder):
                 out.setdefault(row["patient_id"], []).append(
                     (
                         row["notification_id"],
-                        RecordedEvent(row["patient_id"], row["region"], event),  # type: ignore[arg-type]
+                        RecordedEvent(revealed[row["patient_id"]], row["region"], event),  # type: ignore[arg-type]
                     )
                 )
         return out
@@ -483,14 +490,21 @@ class ReadModel(TrackingRecorder):
     ) -> list[dict[str, Any]]:
         where, params = "", ()
         if patient_id is not None:
-            where, params = f" WHERE patient_id = {self.dialect.param}", (patient_id,)
+            where = f" WHERE patient_id = {self.dialect.param}"
+            params = (self.protector.conceal(patient_id),)
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 f"SELECT {', '.join(columns)} FROM {self.dialect.table(table)}"
                 f"{where} ORDER BY {order}",
                 params,
             )
-            return [{col: _decode(col, row[col]) for col in columns} for row in c.fetchall()]
+            records = [{col: _decode(col, row[col]) for col in columns} for row in c.fetchall()]
+        if self.protector.enabled:
+            for record in records:
+                record["patient_id"] = self.protector.reveal(record["patient_id"])
+            keys = [k.strip() for k in order.split(",")]
+            records.sort(key=lambda r: tuple("" if r[k] is None else str(r[k]) for k in keys))
+        return records
 
     def count(self, table: str, distinct: str | None = None) -> int:
         what = f"COUNT(DISTINCT {distinct})" if distinct else "COUNT(*)"
@@ -530,11 +544,17 @@ def _decode_event(mapper: Mapper[UUID], stored: StoredEvent, notification_id: in
         ) from exc
 
 
-def _values(row: ProcedureRow | AuthorizationRow, columns: Sequence[str]) -> tuple[Any, ...]:
-    """A row's column values, JSON columns encoded (no copy of the row: ``asdict`` deep
-    copies and was a third of a rebuild's time)."""
+def _values(
+    row: ProcedureRow | AuthorizationRow, columns: Sequence[str], patient_key: str
+) -> tuple[Any, ...]:
+    """A row's column values, JSON columns encoded and the patient id as the view stores it
+    (no copy of the row: ``asdict`` deep copies and was a third of a rebuild's time)."""
     return tuple(
-        json.dumps(getattr(row, c), sort_keys=True) if c in JSON_COLUMNS else getattr(row, c)
+        patient_key
+        if c == "patient_id"
+        else json.dumps(getattr(row, c), sort_keys=True)
+        if c in JSON_COLUMNS
+        else getattr(row, c)
         for c in columns
     )
 
@@ -664,8 +684,10 @@ def open_view(env: Mapping[str, str]) -> OpenedView:
     """Open (creating tables if needed) the read model the library ``env`` names:
     ``PERSISTENCE_MODULE`` eventsourcing.sqlite with ``SQLITE_DBNAME`` (the view's own file)
     or eventsourcing.postgres with the ``POSTGRES_*`` variables."""
-    factory = InfrastructureFactory.construct(Environment(name=VIEW_NAME, env=dict(env)))
     module = env.get("PERSISTENCE_MODULE", "")
+    if module == "eventsourcing.sqlite":
+        create_private_file(Path(env.get("SQLITE_DBNAME", "")))
+    factory = InfrastructureFactory.construct(Environment(name=VIEW_NAME, env=dict(env)))
     view_class: type[ReadModel]
     if module == "eventsourcing.sqlite":
         view_class = SQLiteReadModel
@@ -676,6 +698,7 @@ def open_view(env: Mapping[str, str]) -> OpenedView:
         raise ValueError(f"the read model needs SQLite or PostgreSQL, not {module!r}")
     view = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
     assert isinstance(view, ReadModel)
+    view.protector = Protector(env.get("CIPHER_KEY") or None)
     return OpenedView(view, factory)
 
 

@@ -43,6 +43,7 @@ class ReadModelReportSource:
         self.view = view
         self.mapper = mapper
         self.d = view.dialect
+        self.protector = view.protector  # patient ids are stored concealed under a cipher
 
     def _date_param(self, day: date) -> Any:
         return day if self.d.day == "DATE" else day.isoformat()
@@ -62,7 +63,7 @@ class ReadModelReportSource:
         )
         return [
             ProcedureRef(
-                patient_id=r["patient_id"],
+                patient_id=self.protector.reveal(r["patient_id"]),
                 event_id=r["event_id"],
                 region=r["region"],
                 family=r["family"],
@@ -84,7 +85,7 @@ class ReadModelReportSource:
         )
         return [
             AuthorizationRef(
-                patient_id=r["patient_id"],
+                patient_id=self.protector.reveal(r["patient_id"]),
                 authorization_id=r["authorization_id"],
                 region=r["region"],
                 family=r["family"],
@@ -105,13 +106,13 @@ class ReadModelReportSource:
             f"MIN(CASE WHEN topic = {p} THEN notification_id END)",
             (*AUTHORIZATION_TOPICS, CREATED_TOPIC, AUTHORIZATION_TOPICS[1]),
         )
-        return {r["patient_id"] for r in rows}
+        return {self.protector.reveal(r["patient_id"]) for r in rows}
 
     def _all_patients(self) -> list[str]:
         rows = self._rows(
             f"SELECT DISTINCT patient_id FROM {self.d.table('events')} ORDER BY patient_id"
         )
-        return [r["patient_id"] for r in rows]
+        return sorted(self.protector.reveal(r["patient_id"]) for r in rows)
 
     def patient_events(self, patient_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
         """The recorded events of these patients as the view holds them, in log order."""
@@ -119,11 +120,12 @@ class ReadModelReportSource:
         p = self.d.param
         for i in range(0, len(patient_ids), BATCH):
             chunk = list(patient_ids[i : i + BATCH])
+            stored_ids = {self.protector.conceal(pid): pid for pid in chunk}
             rows = self._rows(
                 "SELECT patient_id, region, originator_id, originator_version, topic, state "
                 f"FROM {self.d.table('events')} WHERE topic <> {p} AND patient_id IN "
                 f"({', '.join([p] * len(chunk))}) ORDER BY notification_id",
-                (CREATED_TOPIC, *chunk),
+                (CREATED_TOPIC, *stored_ids),
             )
             for row in rows:
                 event = self.mapper.to_domain_event(
@@ -135,9 +137,8 @@ class ReadModelReportSource:
                     )
                 )
                 if type(event) in EVENT_TYPES:
-                    out[row["patient_id"]].append(
-                        RecordedEvent(row["patient_id"], row["region"], event)
-                    )
+                    patient_id = stored_ids[row["patient_id"]]
+                    out[patient_id].append(RecordedEvent(patient_id, row["region"], event))
         return out
 
     def patient_states(

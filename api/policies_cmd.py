@@ -7,7 +7,8 @@ with ``--seeds DIR`` (the folder of source guidelines, e.g. ``../shared/seeds``)
 every quote occurs in its named file (each file read once), whitespace insensitive. Exits 1
 when there is any problem, 0 otherwise. The service never needs the source files.
 
-``schema`` prints the JSON Schema (draft 2020-12) every policy document validates against.
+``schema`` prints the JSON Schema (draft 2020-12) every policy document validates against;
+``schema --kinds`` the rule kinds and their parameters as a Markdown table.
 
 ``trace [--set S] [--format md|json|html]`` prints the traceability matrix built from the
 documents' ``criteria`` lists (:mod:`policies.trace`): a per-guideline summary (criteria
@@ -70,9 +71,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from policies.schema import schema_text
+    from policies.schema import kinds_markdown, schema_text
 
-    sys.stdout.write(schema_text())
+    sys.stdout.write(kinds_markdown() if args.kinds else schema_text())
     return 0
 
 
@@ -241,6 +242,11 @@ def add_policies_parser(sub: Any) -> None:
     check.set_defaults(func=_check)
     schema = actions.add_parser(
         "schema", help="print the JSON Schema (draft 2020-12) of the policy documents"
+    )
+    schema.add_argument(
+        "--kinds",
+        action="store_true",
+        help="print the rule kinds and their parameters as a Markdown table instead",
     )
     schema.set_defaults(func=_schema)
     trace = actions.add_parser(

@@ -44,7 +44,7 @@ def view_env(settings: Settings) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(settings.effective_view_db),
         "SQLITE_LOCK_TIMEOUT": "30",
-    }
+    } | settings.cipher_env()  # the view conceals patient ids with the store's cipher key
 
 
 @contextmanager

@@ -19,9 +19,7 @@ from adapters.protect import (
     CIPHER_TOPIC,
     COMPRESSOR_TOPIC,
     MIN_SECRET_LENGTH,
-    NO_PROTECTION,
     STREAM_SECRET_VARIABLE,
-    Protector,
     check_cipher_key,
 )
 from domain.events import PUBLIC_STREAM_IDS, StreamIds
@@ -108,16 +106,6 @@ class Settings(BaseSettings):
         if self.stream_id_secret is None:
             return PUBLIC_STREAM_IDS
         return StreamIds(self.stream_id_secret.get_secret_value().encode())
-
-    @property
-    def protector(self) -> Protector:
-        """How the read model protects its rows under these settings."""
-        self.check_secrets()
-        if self.cipher_key is None or self.stream_id_secret is None:
-            return NO_PROTECTION
-        return Protector(
-            self.cipher_key.get_secret_value(), self.stream_id_secret.get_secret_value().encode()
-        )
 
     @property
     def policy_folders(self) -> list[Path] | None:

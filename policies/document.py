@@ -33,10 +33,12 @@ class AuthorizationWindowDoc(Document):
     """How far from the planned date of service an authorization may be used."""
 
     before: Duration = Field(
-        "P7D", validate_default=True, description="the earliest use: planned date minus this"
+        default="P7D",
+        validate_default=True,
+        description="the earliest use: planned date minus this",
     )
     after: Duration = Field(
-        "P60D", validate_default=True, description="the latest use: planned date plus this"
+        default="P60D", validate_default=True, description="the latest use: planned date plus this"
     )
 
 
@@ -48,14 +50,14 @@ class SetDocument(Document):
     )
     title: Text
     extends: Name | None = Field(
-        None,
+        default=None,
         description="a set whose guidelines come first; this set's documents apply on top",
     )
     guidelines: list[Annotated[str, Field(pattern=r"^[^/\\]+\.ya?ml$", strict=True)]] = Field(
         description="guideline document file names in this folder, in order"
     )
     authorization_window: AuthorizationWindowDoc = Field(
-        default_factory=AuthorizationWindowDoc,
+        default_factory=lambda: AuthorizationWindowDoc(),
         description="default: 7 days before to 60 days after the planned date",
     )
 
@@ -69,7 +71,8 @@ class CitationDoc(Document):
     quote: Text = Field(description="verbatim, one sentence or clause")
     section: Text = Field(description="where it stands, in the source's section naming")
     note: Text | None = Field(
-        None, description="for reviewers: how the rule reads the sentence, or why it is the nearest"
+        default=None,
+        description="for reviewers: how the rule reads the sentence, or why it is the nearest",
     )
 
 
@@ -92,9 +95,9 @@ class GovernsDoc(Document):
 class VersionDoc(Document):
     id: Annotated[str, Field(min_length=1, strict=True)]
     effective: date | None = Field(
-        None, description="first date of service it applies to (null: since always)"
+        default=None, description="first date of service it applies to (null: since always)"
     )
-    note: str = Field("", description="the policy-history entry that introduced it")
+    note: str = Field(default="", description="the policy-history entry that introduced it")
     parameters: dict[str, VersionValue] = Field(
         default_factory=dict, description="values rules read with {ref: name}"
     )
@@ -105,7 +108,7 @@ class VersionDoc(Document):
 
 class OtherSinceDoc(Document):
     families: list[Name] = Field(min_length=1)
-    region: Name | None = Field(None, description="null: the proposed region")
+    region: Name | None = Field(default=None, description="null: the proposed region")
 
 
 class PriorInWindowDoc(Document):
@@ -126,27 +129,28 @@ class WhenDoc(Document):
     new_episode: StrictBool | None = None
     first_year: StrictBool | None = None
     has_previous: StrictBool | None = Field(
-        None, description="a prior procedure of the family in the region"
+        default=None, description="a prior procedure of the family in the region"
     )
     intent_in: OptionalNames | None = None
     agent_in: OptionalNames | None = None
     indication_in: OptionalNames | None = None
     indication_not_in: OptionalNames | None = None
     approach_in: OptionalNames | None = None
-    cpt_in: list[Name] | None = Field(None, description="the primary (first) code")
+    cpt_in: list[Name] | None = Field(default=None, description="the primary (first) code")
     region_in: list[Name] | None = None
     laterality_in: OptionalNames | None = None
     previous_intent_in: OptionalNames | None = None
     previous_agent_in: OptionalNames | None = None
     previous_within: DurationOrRef | None = Field(
-        None, description="the date decided is within this of the previous procedure"
+        default=None, description="the date decided is within this of the previous procedure"
     )
     opposite_side_of_previous: DurationOrRef | None = Field(
-        None, description="the previous one was the other side at the same levels, within this"
+        default=None,
+        description="the previous one was the other side at the same levels, within this",
     )
     other_since_previous: OtherSinceDoc | None = None
     prior_in_window: PriorInWindowDoc | None = Field(
-        None, description="between min and max prior procedures in the window before"
+        default=None, description="between min and max prior procedures in the window before"
     )
 
 
@@ -155,18 +159,18 @@ class RuleDoc(Document):
 
     id: RuleId = Field(description="unique in the document; names the reason")
     reported_as: RuleId | None = Field(
-        None,
+        default=None,
         description="report under another rule's id (one reason for several checks of one "
         "sentence: worst status, messages joined)",
     )
     kind: Name = Field(description="a rule kind (injtrack policies schema lists them)")
     description: Text = Field(description="a one-sentence paraphrase of the guideline")
     params: dict[str, object] = Field(default_factory=dict)
-    when: WhenDoc = Field(default_factory=WhenDoc)
+    when: WhenDoc = Field(default_factory=lambda: WhenDoc())
     unless: WhenDoc | None = None
-    time_rule: StrictBool = Field(False, description="a failure that waiting cures")
-    effective_from: date | None = Field(None, description="inclusive")
-    effective_until: date | None = Field(None, description="exclusive")
+    time_rule: StrictBool = Field(default=False, description="a failure that waiting cures")
+    effective_from: date | None = Field(default=None, description="inclusive")
+    effective_until: date | None = Field(default=None, description="exclusive")
     citation: CitationDoc
     supporting: list[CitationDoc] = Field(
         default_factory=list, description="further sentences this rule implements"
@@ -193,7 +197,9 @@ class GuidelineDocument(Document):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", strict=True)]
     title: Text
     source: SourceDoc
-    title_citation: CitationDoc | None = Field(None, description="the document's title line")
+    title_citation: CitationDoc | None = Field(
+        default=None, description="the document's title line"
+    )
     governs: GovernsDoc
     versions: list[VersionDoc] = Field(min_length=1, description="by increasing effective date")
     rules: list[RuleDoc] = Field(min_length=1)

@@ -69,6 +69,32 @@ def document_schema() -> dict[str, Any]:
     }
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.replace("``", "`").split())
+
+
+def kinds_markdown() -> str:
+    """The rule kinds and their parameters as a Markdown table (the README shows it; a test
+    keeps the two equal)."""
+    from policies.kinds import THEMES
+
+    rows = [
+        "| kind | theme | time rule | what it checks; parameters (**required**) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for theme, kinds in THEMES.items():
+        for kind in kinds:
+            params = "; ".join(
+                f"{'**`' + name + '`**' if field.is_required() else '`' + name + '`'}: "
+                f"{_one_line(field.description or '')}"
+                for name, field in kind.params.model_fields.items()
+            )
+            doc = _one_line(kind.doc.split("\n\n")[0])
+            wait = "can be" if kind.can_wait else "no"
+            rows.append(f"| `{kind.name}` | {theme} | {wait} | {doc}<br>{params} |")
+    return "\n".join(rows) + "\n"
+
+
 def schema_text() -> str:
     return json.dumps(document_schema(), indent=2, ensure_ascii=False) + "\n"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import stat
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,13 @@ from pydantic import SecretStr
 
 from adapters.eventstore import InjectionLedger
 from adapters.protect import StoreKeyMismatch, generate_secrets
+from adapters.readmodel import ReadModel, open_view
+from adapters.report_source import ReadModelReportSource
 from api.app import build_ledger
 from api.cli import main
+from api.projections_cmd import view_env
 from api.settings import Settings
+from application.usecases import catch_up_view
 from domain.events import PUBLIC_STREAM_IDS, StreamIds
 from tests.builders import outcome, procedure
 from tests.conftest import ClientFactory, SettingsFactory, postgres_url
@@ -62,27 +67,43 @@ def record_some(client: TestClient) -> None:
 CLEAR = [PATIENT, CODE, DAY, ASSESSED, "2025-03-09"]
 
 
-def raw_text(backend: Backend, settings: Settings) -> str:
-    """Every byte the store holds, as text: the SQLite files (with the WAL), or every row of
-    every table of the PostgreSQL schema (``bytea`` shown in hex, also decoded)."""
+def raw_text(backend: Backend, settings: Settings, *, view: bool = False) -> str:
+    """Every byte the store (or, with ``view``, the read model) holds, as text: the SQLite
+    files with their WAL, or every row of the PostgreSQL schema's tables (``bytea`` also
+    decoded from hex)."""
     if backend.name == "sqlite":
-        chunks = []
-        for path in sorted(settings.db.parent.glob(settings.db.name + "*")):
-            chunks.append(path.read_bytes().decode("latin-1"))
+        path = settings.effective_view_db if view else settings.db
+        chunks = [p.read_bytes().decode("latin-1") for p in path.parent.glob(path.name + "*")]
+        assert chunks
         return "\n".join(chunks)
     schema = settings.postgres_schema
     out: list[str] = []
     with psycopg.connect(postgres_url()) as conn:
-        tables = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
-        ).fetchall()
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema,),
+            ).fetchall()
+            if name.startswith("injtrack_view_") == view
+        ]
         assert tables
-        for (table,) in tables:
+        for table in tables:
             for (row,) in conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall():
                 out.append(row)
                 for hex_ in re.findall(r"\\\\x([0-9a-f]+)", row):
                     out.append(bytes.fromhex(hex_).decode("latin-1"))
     return "\n".join(out)
+
+
+def caught_up_view(settings: Settings) -> ReadModel:
+    ledger = build_ledger(settings)
+    opened = open_view(view_env(settings))
+    try:
+        catch_up_view(ledger, opened.view)
+    finally:
+        ledger.close()
+    return opened.view
 
 
 @on_backends("sqlite", "postgres")
@@ -110,6 +131,31 @@ def test_without_the_cipher_the_same_probe_finds_them(
     record_some(make_client(settings=settings))
     text = raw_text(backend, settings)
     assert [value for value in CLEAR if value in text] == CLEAR
+
+
+@on_backends("sqlite", "postgres")
+def test_the_raw_read_model_holds_no_patient_id_in_clear_and_still_answers_by_it(
+    make_settings: SettingsFactory, make_client: ClientFactory, backend: Backend
+) -> None:
+    """Reports filter the read model by date and code in SQL, so those columns stay
+    readable there; the patient id is stored deterministically encrypted."""
+    settings = secrets_settings(make_settings)
+    record_some(make_client(settings=settings))
+    view = caught_up_view(settings)
+    [row] = view.procedure_rows(PATIENT)
+    assert (row["patient_id"], row["event_id"], row["date_of_service"]) == (PATIENT, "proc-1", DAY)
+    assert [a["patient_id"] for a in view.authorization_rows()] == [PATIENT]
+    assert view.status("InjectionLedger", build_ledger(settings).recorder).patients == 1
+
+    assert PATIENT not in raw_text(backend, settings, view=True)
+
+    if backend.name == "sqlite":  # the probe can fail: without a key the id is there
+        plain = make_settings(
+            db=settings.db.with_name("plain.sqlite"), view_db=settings.db.with_name("plain.view")
+        )
+        record_some(make_client(settings=plain))
+        caught_up_view(plain)
+        assert PATIENT in raw_text(backend, plain, view=True)
 
 
 @on_backends("sqlite", "postgres")
@@ -227,9 +273,33 @@ def test_incomplete_or_malformed_secrets_are_refused_without_showing_them(
 def test_new_database_files_are_readable_by_their_owner_only(
     make_settings: SettingsFactory, make_client: ClientFactory, tmp_path: Path
 ) -> None:
-    settings = make_settings(db=tmp_path / "fresh" / "store.sqlite")
+    settings = make_settings(
+        db=tmp_path / "fresh" / "store.sqlite", view_db=tmp_path / "fresh" / "view.sqlite"
+    )
     record_some(make_client(settings=settings))
-    files = sorted(settings.db.parent.glob("store.sqlite*"))
+    caught_up_view(settings)
+    files = sorted(settings.db.parent.glob("*.sqlite*"))
     assert settings.db in files
+    assert settings.effective_view_db in files
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+@on_backends("sqlite")
+def test_the_compliance_report_reads_real_patient_ids_from_a_protected_read_model(
+    make_settings: SettingsFactory, make_client: ClientFactory
+) -> None:
+    settings = secrets_settings(make_settings)
+    record_some(make_client(settings=settings))
+    view = caught_up_view(settings)
+    ledger = build_ledger(settings)
+    try:
+        source = ReadModelReportSource(view, ledger.mapper)
+        span = (date(2025, 1, 1), date(2025, 12, 31))
+        assert [r.patient_id for r in source.procedure_refs(*span)] == [PATIENT]
+        assert [r.patient_id for r in source.authorization_refs(*span)] == [PATIENT]
+        assert [s.patient_id for s in source.patient_states(None, None)] == [PATIENT]
+        assert set(source.patient_events([PATIENT])) == {PATIENT}
+        assert len(source.patient_events([PATIENT])[PATIENT]) == 4
+    finally:
+        ledger.close()

@@ -49,14 +49,25 @@ from policies.kinds.base import Kind, Params, family_name
 from policies.kinds.caps import _cap_usage
 from policies.kinds.facts import FACT_OPS, FactTest
 
-ALL: tuple[Kind, ...] = (
-    *facts.KINDS,
-    *intervals.KINDS,
-    *relief.KINDS,
-    *caps.KINDS,
-    *anatomy.KINDS,
-    *criteria.KINDS,
-)
+THEMES: Mapping[str, tuple[Kind, ...]] = {
+    "facts": facts.KINDS,
+    "intervals": intervals.KINDS,
+    "relief": relief.KINDS,
+    "caps": caps.KINDS,
+    "anatomy": anatomy.KINDS,
+    "criteria": criteria.KINDS,
+}
+ALL: tuple[Kind, ...] = tuple(k for kinds in THEMES.values() for k in kinds)
 KINDS: Mapping[str, Kind] = {k.name: k for k in ALL}
 
-__all__ = ["FACT_OPS", "KINDS", "FactTest", "Kind", "Params", "_cap_usage", "family_name"]
+__all__ = [
+    "ALL",
+    "FACT_OPS",
+    "KINDS",
+    "THEMES",
+    "FactTest",
+    "Kind",
+    "Params",
+    "_cap_usage",
+    "family_name",
+]

@@ -16,9 +16,11 @@ from policies.kinds.base import (
 
 
 class LevelsLimitParams(Params):
-    max_levels: Count | None = Field(None, description="at most this many levels in one procedure")
+    max_levels: Count | None = Field(
+        default=None, description="at most this many levels in one procedure"
+    )
     allowed_levels: tuple[StrictStr, ...] | None = Field(
-        None, description="the only levels allowed, in order"
+        default=None, description="the only levels allowed, in order"
     )
 
 
@@ -39,9 +41,11 @@ def _levels_limit(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 
 
 class SurgeryConflictParams(Params):
-    surgery_kind: StrictStr | None = Field(None, description="the kind of surgery (null: any)")
+    surgery_kind: StrictStr | None = Field(
+        default=None, description="the kind of surgery (null: any)"
+    )
     overlapping_levels: StrictBool = Field(
-        False, description="only a surgery at an overlapping level conflicts"
+        default=False, description="only a surgery at an overlapping level conflicts"
     )
 
 

@@ -78,9 +78,11 @@ def family_name(family: str) -> str:
 
 class ReliefParams(Params):
     threshold: Percent = Field(description="relief percent T")
-    strictly_above: StrictBool = Field(False, description="pain relief must be > T (default >= T)")
+    strictly_above: StrictBool = Field(
+        default=False, description="pain relief must be > T (default >= T)"
+    )
     functional_counts: StrictBool = Field(
-        True, description="functional improvement alone meets T (default true)"
+        default=True, description="functional improvement alone meets T (default true)"
     )
 
 

@@ -56,17 +56,17 @@ class RollingCapParams(Params):
     limit: CountOrRef = Field(
         description="at most this many in the window, the proposed one included"
     )
-    scope: Scope = Field("region", description=SCOPE_DOC)
+    scope: Scope = Field(default="region", description=SCOPE_DOC)
     pairing: DurationOrRef | None = Field(
-        None,
+        default=None,
         description="bilateral pairing window: opposite sides at the same levels within it "
         "count once",
     )
     lifted_by: StrictStr | None = Field(
-        None, description="clinical fact that raises or lifts the cap"
+        default=None, description="clinical fact that raises or lifts the cap"
     )
     lifted_limit: Count | None = Field(
-        None, description="the cap with that fact (absent: no cap at all)"
+        default=None, description="the cap with that fact (absent: no cap at all)"
     )
 
 

@@ -113,39 +113,33 @@ class ExclusionParams(Params):
     )
 
 
-def _exclusion(ctx: Context, params: Mapping[str, Any]) -> Verdict:
-    """Fails when the request falls in the excluded class; passes saying what was checked.
-    Levels not given cannot match a level exclusion (the message says so); a contraindication
-    fact counts only when attested true."""
+def _exclusion(ctx: Context, params: Mapping[str, Any]) -> Verdict | None:
+    """Fails when the request falls in the excluded class (or passes, saying so, when an
+    exception fact lifts it); a request outside the class is not concerned, so the rule is
+    left out of the reasons. Levels not given cannot match a level exclusion; a
+    contraindication fact counts only when attested true."""
     p = ctx.proposed
     hits: list[str] = []
-    checked: list[str] = []
     levels = params.get("levels")
     segments = params.get("level_segments")
     if levels is not None or segments is not None:
-        checked.append("levels")
         for level in p.levels:
             ends = level.split("-")
             if (levels is not None and level in levels) or (
                 segments is not None and all(_segment(e) in segments for e in ends)
             ):
                 hits.append(f"level {level}")
-        if not p.levels:
-            checked[-1] = "levels (none given)"
     for name, attr in (("lateralities", "laterality"), ("indications", "indication")):
         wanted = params.get(name)
         if wanted is not None:
-            checked.append(attr)
             value = getattr(p, attr)
             if value in wanted:
                 hits.append(f"{attr} {value}")
     codes = params.get("codes")
     if codes is not None:
-        checked.append("codes")
         hits.extend(f"CPT {c}" for c, _ in p.codes if c in codes)
     facts = params.get("facts")
     if facts is not None:
-        checked.append("attested contraindications")
         hits.extend(f"{f} attested" for f in sorted(facts) if ctx.fact(f) is True)
     message = str(params["message"])
     if hits:
@@ -153,7 +147,7 @@ def _exclusion(ctx: Context, params: Mapping[str, Any]) -> Verdict:
         if lift and ctx.fact(lift) is True:
             return passed(f"{', '.join(hits)}: {message}, but {lift} is attested")
         return failed(f"{', '.join(hits)}: {message}")
-    return passed(f"not excluded ({message}); checked: {', '.join(checked)}")
+    return None
 
 
 class CodeRestrictionParams(Params):

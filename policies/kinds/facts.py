@@ -104,7 +104,7 @@ class ProcedureAttributeParams(Params):
         Field(description="attribute of the proposed procedure")
     )
     allowed: Names | None = Field(
-        None, description="the values that pass (absent: any stated value passes)"
+        default=None, description="the values that pass (absent: any stated value passes)"
     )
     label: StrictStr = Field(description="what the attribute is, for messages")
 
@@ -128,7 +128,7 @@ def _procedure_attribute(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 class PhaseParams(Params):
     length: Count = Field(description="how many procedures of the episode form the phase")
     phase: StrictStr = Field(description="name of the phase, e.g. 'initial treatment phase'")
-    after: StrictStr | None = Field(None, description="name of the phase that follows")
+    after: StrictStr | None = Field(default=None, description="name of the phase that follows")
 
 
 def _phase_position(ctx: Context, params: Mapping[str, Any]) -> Verdict:

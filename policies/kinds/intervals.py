@@ -26,14 +26,14 @@ from policies.values import DurationOrRef, Scope
 
 class MinIntervalParams(Params):
     span: DurationOrRef = Field(description="minimum time after the previous procedure")
-    scope: Scope = Field("region", description=SCOPE_DOC)
+    scope: Scope = Field(default="region", description=SCOPE_DOC)
     if_previous: dict[str, StrictStr] | None = Field(
-        None,
+        default=None,
         description="attributes of the previous procedure (intent, agent) that select "
         "span_if_previous instead",
     )
     span_if_previous: DurationOrRef | None = Field(
-        None, description="the span used when if_previous matches"
+        default=None, description="the span used when if_previous matches"
     )
 
 
@@ -83,14 +83,14 @@ def _cross_region(ctx: Context, params: Mapping[str, Any]) -> Verdict:
 class SameDayParams(Params):
     families: Names = Field(description="families of the other procedures considered")
     other_region_fact: StrictStr | None = Field(
-        None, description="fact allowing a procedure in another region that day"
+        default=None, description="fact allowing a procedure in another region that day"
     )
     same_region_pairs: frozenset[Names] = Field(
-        frozenset(),
+        default=frozenset(),
         description="pairs of families allowed together in the same region with same_region_fact",
     )
     same_region_fact: StrictStr | None = Field(
-        None, description="fact allowing a same_region_pairs combination"
+        default=None, description="fact allowing a same_region_pairs combination"
     )
 
 

@@ -33,23 +33,23 @@ from projections.state import Procedure
 
 class PreviousReliefParams(ReliefParams):
     measure: Literal["latest", "earliest", "sustained"] = Field(
-        "latest", description='"latest" (default), "earliest" or "sustained"'
+        default="latest", description='"latest" (default), "earliest" or "sustained"'
     )
     sustained: DurationOrRef | None = Field(
-        None, description="for measure sustained: M in 'meets T sustained M'"
+        default=None, description="for measure sustained: M in 'meets T sustained M'"
     )
     sustained_if_previous_intent: Names | None = Field(
-        None,
+        default=None,
         description="apply sustained only when the previous procedure's intent is one of these "
         "(else latest)",
     )
     and_latest: StrictBool = Field(
-        False, description="with sustained: the latest outcome must also meet T"
+        default=False, description="with sustained: the latest outcome must also meet T"
     )
     change_allows: StrictBool = Field(
-        False, description="a miss still passes when levels or approach differ"
+        default=False, description="a miss still passes when levels or approach differ"
     )
-    scope: Scope = Field("region", description=SCOPE_DOC)
+    scope: Scope = Field(default="region", description=SCOPE_DOC)
 
     @model_validator(mode="after")
     def _sustained_span(self) -> PreviousReliefParams:
@@ -149,26 +149,26 @@ def _judge(
 
 class PriorProcedureParams(ReliefParams):
     family: StrictStr = Field(description="family of the prerequisite procedure")
-    scope: Scope = Field("region", description=SCOPE_DOC)
-    intent_in: Names | None = Field(None, description="intents the prerequisite may have")
+    scope: Scope = Field(default="region", description=SCOPE_DOC)
+    intent_in: Names | None = Field(default=None, description="intents the prerequisite may have")
     approach_in: OptionalNames | None = Field(
-        None, description="approaches it may have (null allowed for absent)"
+        default=None, description="approaches it may have (null allowed for absent)"
     )
     agent_in: OptionalNames | None = Field(
         None, description="agents it may have (null allowed for absent)"
     )
     same_device_type: StrictBool = Field(
-        False, description="its device_type must equal the proposed one"
+        default=False, description="its device_type must equal the proposed one"
     )
     measure: Literal["latest", "earliest"] = Field(
-        "latest", description='"latest" (default) or "earliest" outcome'
+        default="latest", description='"latest" (default) or "earliest" outcome'
     )
-    min_count: Count = Field(1, description="how many qualifying procedures are needed")
+    min_count: Count = Field(default=1, description="how many qualifying procedures are needed")
     require_functional: StrictBool = Field(
-        False, description="the outcome must also show functional improvement"
+        default=False, description="the outcome must also show functional improvement"
     )
     assessed_after_days: Days | None = Field(
-        None,
+        default=None,
         description="only outcomes assessed >= its DOS + N days count (only sooner ones: fails)",
     )
     label: StrictStr = Field(description="what the prerequisite is, for messages")
@@ -226,7 +226,7 @@ class PriorPoorParams(ReliefParams):
         description="fails when this many prior procedures of the episode miss T"
     )
     measure: Literal["latest", "earliest"] = Field(
-        "latest", description='"latest" (default) or "earliest" outcome'
+        default="latest", description='"latest" (default) or "earliest" outcome'
     )
 
 

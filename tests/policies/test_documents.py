@@ -12,7 +12,7 @@ import pytest
 from api.cli import main
 from policies.loader import LIBRARY, PolicyLoadError, load_library
 from policies.registry import folders_with
-from policies.schema import document_schema, shipped_schema
+from policies.schema import document_schema, kinds_markdown, shipped_schema
 from policies.yamlfile import read_yaml
 from projections.calendar import days
 from tests.policy_docs import write_set
@@ -167,3 +167,36 @@ def test_criteria_name_real_rules_facts_and_reasons(tmp_path: Path) -> None:
         "tiny/TINY.yaml:24 criteria[1].facts[0]: c2: no rule named reads fact 'opioid_naive'",
         "tiny/TINY.yaml:25 criteria[2].reason: c3: a not_checkable criterion says why",
     ]
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_lists_every_rule_kind_with_its_parameters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["policies", "schema", "--kinds"]) == 0
+    table = capsys.readouterr().out
+    assert table == kinds_markdown()
+    assert table in README.read_text(encoding="utf-8"), "README kinds table is out of date"
+
+
+def test_the_readme_example_guideline_loads_and_validates(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    block = text.split("<!-- README-EXAMPLE-START -->")[1].split("<!-- README-EXAMPLE-END -->")[0]
+    example = block.split("```yaml\n", 1)[1].rsplit("```", 1)[0]
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "set.yaml").write_text("id: acme\ntitle: Acme\nguidelines: [ACME_SPINE_7.yaml]\n")
+    (folder / "ACME_SPINE_7.yaml").write_text(example)
+    validator = jsonschema.Draft202012Validator(shipped_schema())
+    assert list(validator.iter_errors(read_yaml(folder / "ACME_SPINE_7.yaml").data)) == []
+    acme = load_library(folders_with([tmp_path])).sets["acme"]
+    [guideline] = acme.guidelines
+    assert [r.id for r in guideline.rules] == [
+        "acme.esi.interval",
+        "acme.esi.cap",
+        "acme.esi.response",
+        "acme.esi.conservative_care",
+    ]
+    assert [c.status for c in guideline.criteria] == ["checked", "attested", "not_checkable"]
