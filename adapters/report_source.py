@@ -9,7 +9,9 @@ batches of patients (never one event-store read per patient).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -17,11 +19,16 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from adapters.readmodel import CREATED_TOPIC, ReadModel
-from application.judging import AuthorizationRef, ProcedureRef
+from application.judging import AuthorizationRef, ProcedureRef, Recording
 from domain.events import EVENT_TYPES, PatientRegion, RecordedEvent
 from projections.state import PatientState, fold
 
 BATCH = 500
+LATE_FACT_TOPICS = (
+    PatientRegion.EventVoided.TOPIC,
+    PatientRegion.SurgeryPerformed.TOPIC,
+    PatientRegion.PathologyDiagnosed.TOPIC,
+)
 AUTHORIZATION_TOPICS = (
     PatientRegion.AuthorizationRequested.TOPIC,
     PatientRegion.AuthorizationDecided.TOPIC,
@@ -98,15 +105,53 @@ class ReadModelReportSource:
         ]
 
     def patients_changed_after_decisions(self) -> set[str]:
+        """Patients with a void, surgery or diagnosis recorded after one of their decisions
+        (in notification order)."""
         p = self.d.param
         rows = self._rows(
             "SELECT patient_id FROM "
             f"{self.d.table('events')} GROUP BY patient_id HAVING "
-            f"MAX(CASE WHEN topic NOT IN ({p}, {p}, {p}) THEN notification_id END) > "
+            f"MAX(CASE WHEN topic IN ({p}, {p}, {p}) THEN notification_id END) > "
             f"MIN(CASE WHEN topic = {p} THEN notification_id END)",
-            (*AUTHORIZATION_TOPICS, CREATED_TOPIC, AUTHORIZATION_TOPICS[1]),
+            (*LATE_FACT_TOPICS, AUTHORIZATION_TOPICS[1]),
         )
         return {self.protector.reveal(r["patient_id"]) for r in rows}
+
+    def clinical_recordings(self, patient_ids: Sequence[str]) -> list[Recording]:
+        """When each procedure and outcome of these patients was recorded, with its date."""
+        out: list[Recording] = []
+        p = self.d.param
+        for i in range(0, len(patient_ids), BATCH):
+            chunk = list(patient_ids[i : i + BATCH])
+            stored_ids = {self.protector.conceal(pid): pid for pid in chunk}
+            rows = self._rows(
+                "SELECT patient_id, event_id, region, family, date_of_service, recorded_at, "
+                f"outcomes FROM {self.d.table('procedures')} WHERE patient_id IN "
+                f"({', '.join([p] * len(chunk))})",
+                tuple(stored_ids),
+            )
+            for r in rows:
+                dos = _day(r["date_of_service"])
+                pid = stored_ids[r["patient_id"]]
+                out.append(
+                    Recording(pid, r["region"], r["family"], dos, _instant(r["recorded_at"]))
+                )
+                outcomes = r["outcomes"]
+                if isinstance(outcomes, (str, bytes)):
+                    outcomes = json.loads(outcomes)
+                for o in outcomes or []:
+                    stamp = o.get("recorded_at")
+                    out.append(
+                        Recording(
+                            pid,
+                            r["region"],
+                            r["family"],
+                            date.fromisoformat(o["assessed_on"]),
+                            _instant(stamp) if stamp else None,
+                            outcome=True,
+                        )
+                    )
+        return out
 
     def _all_patients(self) -> list[str]:
         rows = self._rows(
@@ -114,18 +159,24 @@ class ReadModelReportSource:
         )
         return sorted(self.protector.reveal(r["patient_id"]) for r in rows)
 
-    def patient_events(self, patient_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
-        """The recorded events of these patients as the view holds them, in log order."""
+    def patient_events(
+        self, patient_ids: Sequence[str], *, decisions: bool = True
+    ) -> dict[str, list[RecordedEvent]]:
+        """The recorded events of these patients as the view holds them, in log order;
+        without ``decisions`` the authorization decisions (the largest events: the whole
+        answer is stored) are left out."""
         out: dict[str, list[RecordedEvent]] = {pid: [] for pid in patient_ids}
         p = self.d.param
+        skip = (CREATED_TOPIC,) if decisions else (CREATED_TOPIC, AUTHORIZATION_TOPICS[1])
         for i in range(0, len(patient_ids), BATCH):
             chunk = list(patient_ids[i : i + BATCH])
             stored_ids = {self.protector.conceal(pid): pid for pid in chunk}
             rows = self._rows(
                 "SELECT patient_id, region, originator_id, originator_version, topic, state "
-                f"FROM {self.d.table('events')} WHERE topic <> {p} AND patient_id IN "
+                f"FROM {self.d.table('events')} WHERE topic NOT IN "
+                f"({', '.join([p] * len(skip))}) AND patient_id IN "
                 f"({', '.join([p] * len(chunk))}) ORDER BY notification_id",
-                (CREATED_TOPIC, *stored_ids),
+                (*skip, *stored_ids),
             )
             for row in rows:
                 event = self.mapper.to_domain_event(
@@ -144,8 +195,45 @@ class ReadModelReportSource:
     def patient_states(
         self, patient_ids: Iterable[str] | None, as_of: datetime | None
     ) -> Iterator[PatientState]:
+        """Folded from the view's events; the decisions of authorizations come from the
+        authorization rows (a decision is recorded with its request, so a request known at
+        ``as_of`` has its decision known too) instead of decoding the stored answers."""
         wanted = list(patient_ids) if patient_ids is not None else self._all_patients()
         for i in range(0, len(wanted), BATCH):
-            events = self.patient_events(wanted[i : i + BATCH])
+            chunk = wanted[i : i + BATCH]
+            events = self.patient_events(chunk, decisions=False)
+            decided = self._decisions(chunk)
             for pid, recorded in events.items():
-                yield fold(recorded, as_of, pid)
+                state = fold(recorded, as_of, pid)
+                if state.authorizations:
+                    state = replace(
+                        state,
+                        authorizations=tuple(
+                            replace(
+                                a,
+                                decision=decided.get((pid, a.authorization_id), (None, None))[0],
+                                next_eligible_date=decided.get(
+                                    (pid, a.authorization_id), (None, None)
+                                )[1],
+                            )
+                            for a in state.authorizations
+                        ),
+                    )
+                yield state
+
+    def _decisions(self, patient_ids: Sequence[str]) -> dict[tuple[str, str], tuple[Any, Any]]:
+        p = self.d.param
+        stored_ids = {self.protector.conceal(pid): pid for pid in patient_ids}
+        rows = self._rows(
+            "SELECT patient_id, authorization_id, decision, next_eligible_date FROM "
+            f"{self.d.table('authorizations')} WHERE patient_id IN "
+            f"({', '.join([p] * len(patient_ids))})",
+            tuple(stored_ids),
+        )
+        return {
+            (stored_ids[r["patient_id"]], r["authorization_id"]): (
+                r["decision"],
+                _day(r["next_eligible_date"]) if r["next_eligible_date"] else None,
+            )
+            for r in rows
+        }

@@ -93,9 +93,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _payer_policies(args: argparse.Namespace) -> int | None:
+    """Commands that decide serve ``INJTRACK_POLICY_DIRS`` beside the shipped library, as the
+    server does; documents with errors stop them (exit 2) before they do anything."""
+    if args.command in ("serve", "policies"):
+        return None  # serve loads them itself; policies check reads them as documents
+    from api.app import load_policies
+    from api.settings import Settings
+    from policies.loader import PolicyLoadError
+
+    settings = Settings()
+    if settings.policy_folders is None:
+        return None
+    try:
+        load_policies(settings)
+    except PolicyLoadError as exc:
+        print(f"injtrack {args.command}: {exc}", file=sys.stderr)
+        return 2
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    refused = _payer_policies(args)
+    if refused is not None:
+        return refused
     return int(args.func(args))
 
 

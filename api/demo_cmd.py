@@ -1,15 +1,18 @@
-"""``injtrack demo generate``: write a synthetic population as JSON lines (see
-:mod:`application.population`)."""
+"""``injtrack demo``: generate a synthetic population into a fresh store, import it, catch
+the read model up and answer three example questions; ``injtrack demo generate``: write a
+synthetic population as JSON lines (see :mod:`application.population`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from datetime import date
+import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from api.settings import Settings
 from application.population import DEFAULT_END, DEFAULT_YEARS, PopulationConfig, Truth, generate
 
 
@@ -53,6 +56,152 @@ def _generate(args: argparse.Namespace) -> int:
         f"wrote {count} lines for {config.patients} patients "
         f"({config.start} to {config.end}, seed {config.seed})",
         file=sys.stderr,
+    )
+    return 0
+
+
+# ------------------------------------------------------------------------------ injtrack demo
+
+DEMO_DB = "injtrack-demo.sqlite"
+
+
+def _fresh(db: Path) -> None:
+    """Remove the demo's own files (its store, read model and population) to start fresh."""
+    for path in (
+        db,
+        Path(f"{db}-wal"),
+        Path(f"{db}-shm"),
+        db.with_name(db.name + ".view"),
+        db.with_name(db.name + ".view-wal"),
+        db.with_name(db.name + ".view-shm"),
+        db.with_suffix(".jsonl"),
+        Path(f"{db.with_suffix('.jsonl')}.rejects.jsonl"),
+    ):
+        path.unlink(missing_ok=True)
+
+
+def _busiest_esi_patient(path: Path) -> tuple[str, dict[str, Any]]:
+    """The patient with the most lumbar epidural injections, and the last one's procedure."""
+    counts: dict[str, int] = {}
+    last: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as lines:
+        for text in lines:
+            line = json.loads(text)
+            codes = {c["cpt"] for c in line.get("codes", ())}
+            if line["type"] == "procedure_performed" and codes & {"64483", "62323"}:
+                counts[line["patient_id"]] = counts.get(line["patient_id"], 0) + 1
+                last[line["patient_id"]] = line
+    patient = min(counts, key=lambda p: (-counts[p], p))
+    return patient, last[patient]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from adapters.eventstore import utc_now
+    from api.app import build_ledger
+    from api.import_cmd import import_jsonl
+    from api.projections_cmd import opened, run_catch_up
+    from api.schemas.eligibility import EligibilityIn
+    from api.views import report_source
+    from application.compliance import Period, compliance_report
+    from application.usecases import Tracker
+    from policies import registry
+
+    db = Path(args.db)
+    _fresh(db)
+    settings = Settings(db=db, persistence="sqlite", database_url=None, view_db=None)
+    config = PopulationConfig(patients=args.patients, seed=args.seed)
+    population = db.with_suffix(".jsonl")
+    started = time.perf_counter()
+    print(
+        f"1. Generating {config.patients} patients ({config.start} to {config.end}) -> {population}"
+    )
+    with population.open("w", encoding="utf-8", newline="\n") as out:
+        lines = write_population(config, out)
+    print(f"   {lines} lines: events and authorization requests")
+    print(f"2. Importing them into a fresh store {db}")
+    ledger = build_ledger(settings)
+    try:
+        with Path(f"{population}.rejects.jsonl").open("w", encoding="utf-8") as rejects:
+            summary = import_jsonl(
+                Tracker(ledger, utc_now), population, rejects=rejects, progress=not args.quiet
+            )
+        print(f"   {summary.describe()}")
+    finally:
+        ledger.close()
+    print("3. Catching the population read model up")
+    with opened(settings) as (store, view):
+        done = run_catch_up(store, view, progress=not args.quiet)
+    print(f"   {done} notifications folded into {settings.effective_view_db}")
+
+    patient, procedure = _busiest_esi_patient(population)
+    proposed_on = config.end + timedelta(days=14)
+    body = {
+        "patient_id": patient,
+        "policy_set": "nia",
+        "procedure": {
+            k: procedure[k]
+            for k in ("region", "codes", "laterality", "levels", "intent", "agent", "approach")
+            if k in procedure
+        }
+        | {"date_of_service": proposed_on.isoformat()},
+        "clinical": {"pain_score": 7, "active_conservative_therapy": True},
+    }
+    ledger = build_ledger(settings)
+    try:
+        tracker = Tracker(ledger, utc_now)
+        codes = "+".join(c["cpt"] for c in body["procedure"]["codes"])
+        print(
+            f"\nQ1. Can {patient} have another lumbar epidural injection (CPT {codes}) "
+            f"on {proposed_on} under nia?"
+        )
+        decision = tracker.decide(EligibilityIn.model_validate(body).to_query())
+        print(
+            f"    {decision.decision}"
+            + (
+                f", next eligible {decision.next_eligible_date}"
+                if decision.next_eligible_date
+                else ""
+            )
+        )
+        for reason in decision.reasons:
+            if reason.status != "pass":
+                print(f"    - {reason.rule} ({reason.status}): {reason.message}")
+        history = tracker.history(patient)
+        print(f"\nQ2. What do we know of {patient}? ({len(history)} events; the last 8)")
+        for entry in history[-8:]:
+            f = entry.fields
+            when = f.get("date_of_service") or f.get("assessed_on") or f.get("date") or ""
+            what = (
+                ",".join(c["cpt"] for c in f.get("codes", []))
+                or (f"{f['pain_relief_percent']}% relief" if "pain_relief_percent" in f else "")
+                or f.get("decision", "")
+            )
+            void = f" (voided by {entry.voided_by})" if entry.voided_by else ""
+            print(f"    {when:<10} {entry.region:<9} {entry.type:<22} {what}{void}")
+        period = Period(config.end - timedelta(days=364), config.end)
+        print(
+            f"\nQ3. Which procedures from {period.start} to {period.end} broke a nia limit or "
+            "had no covering authorization?"
+        )
+        with report_source(settings, ledger) as source:
+            report = compliance_report(source, registry.get("nia"), period)
+        kinds = report.summary.get("by_kind", {})
+        print(
+            f"    {report.summary.get('procedures')} procedures: "
+            + ", ".join(f"{n} {k}" for k, n in kinds.items())
+        )
+        for finding in report.findings[:3]:
+            print(
+                f"    - {finding.date_of_service} {finding.patient_id} {finding.kind}: {finding.message}"
+            )
+    finally:
+        ledger.close()
+    print(
+        f"\nDone in {time.perf_counter() - started:.0f}s. Next:\n"
+        f"  injtrack serve --db {db}      # then open http://127.0.0.1:8000/docs\n"
+        f"  curl 'http://127.0.0.1:8000/v1/patients/{patient}/history?limit=5'\n"
+        f"  injtrack report compliance --db {db} --policy-set nia --from {period.start} "
+        f"--to {period.end} --format html --out report.html"
     )
     return 0
 
@@ -103,4 +252,13 @@ def add_demo_parser(sub: Any) -> argparse.ArgumentParser:
         "each authorization's decision, counts) to this JSON file",
     )
     gen.set_defaults(func=_generate)
+    demo.add_argument("--patients", type=int, default=200, help="patients to generate")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument(
+        "--db",
+        default=DEMO_DB,
+        help=f"the demo's SQLite store, replaced on every run (default {DEMO_DB})",
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(func=_demo)
     return demo

@@ -1,7 +1,7 @@
 """``injtrack policies check|schema|trace|reload``: the policy documents from the command line.
 
-``check [--seeds DIR] [PATH ...]`` loads the shipped library and every folder given (a folder
-of ``<set-id>/set.yaml`` folders, as ``INJTRACK_POLICY_DIRS`` names, or one set folder) with
+``check [--seeds DIR] [PATH ...]`` loads the shipped library, the ``INJTRACK_POLICY_DIRS``
+folders and every folder given (a folder of ``<set-id>/set.yaml`` folders, or one set folder) with
 every check the service runs at start, and prints each problem as ``file:line path: message``;
 with ``--seeds DIR`` (the folder of source guidelines, e.g. ``../shared/seeds``) also that
 every quote occurs in its named file (each file read once), whitespace insensitive. Exits 1
@@ -38,6 +38,7 @@ from typing import Any
 
 
 def _check(args: argparse.Namespace) -> int:
+    from api.settings import Settings
     from policies import registry
     from policies.loader import PolicyLoadError, load_library
     from policies.sources import check_sources
@@ -46,7 +47,8 @@ def _check(args: argparse.Namespace) -> int:
     if seeds is not None and not seeds.is_dir():
         print(f"policies check: --seeds {seeds} is not a folder", file=sys.stderr)
         return 2
-    folders = registry.folders_with([Path(p) for p in args.paths])
+    configured = Settings().policy_folders or []
+    folders = registry.folders_with([*configured, *(Path(p) for p in args.paths)])
     try:
         library = load_library(folders)
     except PolicyLoadError as exc:

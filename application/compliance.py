@@ -28,6 +28,7 @@ from application.judging import (
     AuthorizationRef,
     Finding,
     ProcedureRef,
+    Recording,
     approval_now_denied,
     authorization_window,
     judge_procedure,
@@ -65,8 +66,11 @@ class ReportSource(Protocol):
         ``as_of``."""
 
     def patients_changed_after_decisions(self) -> set[str]:
-        """Patients with a clinical event recorded after one of their authorization
-        decisions."""
+        """Patients with a void, surgery or diagnosis recorded after one of their
+        authorization decisions."""
+
+    def clinical_recordings(self, patient_ids: Sequence[str]) -> list[Recording]:
+        """When each procedure and outcome of these patients was recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,35 @@ def _auth_refs_of_state(state: PatientState) -> list[AuthorizationRef]:
         )
         for a in state.authorizations
     ]
+
+
+def may_have_changed(
+    source: ReportSource, approvals: Sequence[AuthorizationRef]
+) -> list[AuthorizationRef]:
+    """The approvals a later recording could have turned: the patient had a void, surgery
+    or diagnosis recorded after a decision, or a procedure or outcome dated on or before the
+    authorized date was recorded at or after the decision (its own procedure that day
+    aside). Anything else leaves the state the approval is judged against as it was."""
+    if not approvals:
+        return []
+    changed = source.patients_changed_after_decisions()
+    recordings: dict[str, list[Recording]] = defaultdict(list)
+    for r in source.clinical_recordings(sorted({a.patient_id for a in approvals})):
+        recordings[r.patient_id].append(r)
+    out = []
+    for a in approvals:
+        if a.patient_id in changed or any(
+            r.day <= a.date_of_service
+            and (r.recorded_at is None or r.recorded_at >= a.recorded_at)
+            and not (
+                not r.outcome
+                and r.day == a.date_of_service
+                and (r.region, r.family) == (a.region, a.family)
+            )
+            for r in recordings[a.patient_id]
+        ):
+            out.append(a)
+    return out
 
 
 def _governs(policy_set: PolicySet, ref: ProcedureRef) -> bool:
@@ -229,8 +262,7 @@ def compliance_report(
         if a.approved and a.policy_set == policy_set.name and period.holds(a.date_of_service)
     ]
     if as_of is None:
-        changed = source.patients_changed_after_decisions()
-        approvals = [a for a in approvals if a.patient_id in changed]
+        approvals = may_have_changed(source, approvals)
     wanted = {pid for pid, _ in candidates} | {a.patient_id for a in approvals}
     if as_of is None:
         states = {s.patient_id: s for s in source.patient_states(sorted(wanted), None)}

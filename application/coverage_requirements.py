@@ -165,9 +165,19 @@ def answer(
         decision = decide(policy_set, state, proposed, clinical)
         assertion = _decided(order, coverage, rule, config, today, assertion_id, decision)
         ext = crd.extension(assertion, config.version)
+        if crd.already_asserted(order.resource, ext):
+            continue  # CRD: no update unless something is new (the order carries this answer)
         records.append(
             _record(
-                order, proposed, present(decision), decision, request, caller, assertion_id, ext
+                order,
+                proposed,
+                clinical,
+                present(decision),
+                decision,
+                request,
+                caller,
+                assertion_id,
+                ext,
             )
         )
         actions.append(_action(order, ext, decision.decision))
@@ -417,6 +427,7 @@ def _action(order: DraftOrder, ext: dict[str, Any], decision: str | None) -> Act
 def _record(
     order: DraftOrder,
     proposed: Proposed,
+    clinical: dict[str, Any],
     presented: dict[str, Any],
     decision: Decision,
     request: CdsRequest,
@@ -425,7 +436,9 @@ def _record(
     ext: dict[str, Any],
 ) -> tuple[Region, dict[str, Any], dict[str, Any]]:
     """The assertion as an authorization request and decision for the patient's region
-    stream, keyed by the coverage-assertion id."""
+    stream, keyed by the coverage-assertion id. The request keeps ``procedure`` and
+    ``clinical`` in the form ``POST /v1/authorizations`` stores them, so audit replay decides
+    it again like any authorization."""
     assert order.region is not None
     cds = {
         "hook": caller.hook,
@@ -451,8 +464,12 @@ def _record(
                 "laterality": proposed.laterality,
                 "levels": list(proposed.levels),
                 "intent": proposed.intent,
+                "agent": proposed.agent,
+                "approach": proposed.approach,
+                "indication": proposed.indication,
+                "device_type": proposed.device_type,
             },
-            "clinical": {k: v for k, v in order.clinical.items()},
+            "clinical": clinical,
         },
     }
     response = presented | {

@@ -245,6 +245,19 @@ class ProcedureRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Recording:
+    """When a procedure (or an outcome of it) was recorded, with its clinical date (None:
+    not known, so any decision may have preceded it)."""
+
+    patient_id: str
+    region: str
+    family: str
+    day: date
+    recorded_at: datetime | None
+    outcome: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorizationRef:
     """An authorization and its decision as the read model holds it."""
 

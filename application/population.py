@@ -125,10 +125,12 @@ class Truth:
     ``unauthorized``: performed, non-voided procedures that no approved authorization covers
     (same patient, region and family; date of service from 7 days before to 60 days after
     the authorized date), with why (``no_request``, ``denied``, ``pending``).
-    ``over_limit``: procedures done although the rules denied them at the time, with the
-    rules that failed (the planted ones: a procedure done inside an earlier approval's window
-    is not re-decided unless it was planted). ``authorizations``: each request's decision as
-    the import will store it. ``counts``: lines by type, duplicates, decisions.
+    Families the authorizations' policy set does not govern are listed too (filter by
+    ``family``). ``over_limit``: performed, non-voided procedures the rules denied at the
+    time (decided on the history before them, documentation complete) for a frequency or
+    interval rule (a time rule: waiting cures it), with those ``rules`` and the
+    ``other_failed_rules``. ``authorizations``: each request's decision as the import will
+    store it. ``counts``: lines by type, duplicates, decisions.
     """
 
     unauthorized: list[dict[str, Any]] = field(default_factory=list)
@@ -426,7 +428,10 @@ class _Patient:
         known = [line.event for line in self.lines if line.event is not None and line.key < key]
         state = fold(known, None, self.patient_id)
         result = decide(registry.get(policy_set), state, _proposed(spec), clinical)
-        failed = tuple(r.rule for r in result.reasons if r.status != "pass")
+        # Failed rules, time rules (frequency, interval: waiting cures them) first marked "@".
+        failed = tuple(
+            ("@" if r.time_rule else "") + r.rule for r in result.reasons if r.status == "fail"
+        )
         return result.decision, result.next_eligible_date, failed
 
 
@@ -563,15 +568,22 @@ def _spec(patient: _Patient, course: _Course, day: date) -> dict[str, Any]:
     return spec
 
 
-def _clinical(patient: _Patient, course: _Course, spec: dict[str, Any]) -> dict[str, Any]:
-    """What the provider attests with the request: mostly complete, sometimes not."""
+def _clinical(
+    patient: _Patient, course: _Course, spec: dict[str, Any], complete: bool = False
+) -> dict[str, Any]:
+    """What the provider attests with the request: mostly complete, sometimes not
+    (``complete``: everything attested, drawing nothing from the patient's random stream)."""
     rng = patient.rng
     clinical: dict[str, Any] = {
-        "pain_score": rng.choice((6, 7, 7, 8, 8, 9)) if rng.random() > 0.05 else 5,
+        "pain_score": 7
+        if complete
+        else rng.choice((6, 7, 7, 8, 8, 9))
+        if rng.random() > 0.05
+        else 5,
         "active_conservative_therapy": True,
         "initial_criteria_met": True,
     }
-    if rng.random() < 0.03:
+    if not complete and rng.random() < 0.03:
         del clinical["active_conservative_therapy"]  # documentation missing: pending
     if course.family == "sij":
         clinical["positive_provocative_exam"] = True
@@ -580,7 +592,8 @@ def _clinical(patient: _Patient, course: _Course, spec: dict[str, Any]) -> dict[
     if course.family == "cyst_aspiration":
         clinical["synovial_cyst_confirmed"] = True
     if spec.get("intent") in ("replacement", "revision"):
-        clinical["device_reason"] = rng.choice(DEVICE_REASONS[spec["intent"]])
+        reasons = DEVICE_REASONS[spec["intent"]]
+        clinical["device_reason"] = reasons[0] if complete else rng.choice(reasons)
     return clinical
 
 
@@ -729,10 +742,10 @@ def _step(patient: _Patient, course: _Course, day: date) -> date | None:
             if next_date is not None and course.tries <= 2 and next_date <= config.end:
                 return next_date + timedelta(days=rng.randint(0, 10))
             return None
-    elif rushed:
+    else:
         # Done without asking (an earlier approval covers it, or planted unauthorized): what
-        # would the rules have said?
-        decision, _, failed = patient.judge(spec, _clinical(patient, course, spec))
+        # would the rules have said, with the documentation complete?
+        decision, _, failed = patient.judge(spec, _clinical(patient, course, spec, complete=True))
     # Performed (a few days after the authorized date at most).
     if authorization_id is not None and decision == "eligible" and rng.random() < 0.15:
         day += timedelta(days=rng.randint(1, 5))
@@ -745,8 +758,8 @@ def _step(patient: _Patient, course: _Course, day: date) -> date | None:
     if planted_unauthorized:
         cause = "no_request"
     elif authorization_id is not None and decision != "eligible":
-        cause = "denied"
-    elif decision != "eligible":
+        cause = "denied"  # asked, denied, done anyway
+    elif decision == "not_eligible":
         cause = "covered"  # an earlier approval covers it, the rules would deny it
     patient.done.append(_Done(event_id, course.region, family, day, cause, failed))
     if rng.random() < config.void_share:
@@ -852,8 +865,10 @@ def _account(patient: _Patient, lines: list[_Line], truth: Truth) -> None:
         }
         if not patient.covered(done.region, done.family, done.dos):
             truth.unauthorized.append(item | {"cause": done.cause})
-        if done.cause in ("denied", "covered"):
-            truth.over_limit.append(item | {"rules": list(done.failed_rules)})
+        limits = [r[1:] for r in done.failed_rules if r.startswith("@")]
+        if done.cause in ("denied", "covered") and limits:
+            others = [r for r in done.failed_rules if not r.startswith("@")]
+            truth.over_limit.append(item | {"rules": limits, "other_failed_rules": others})
 
 
 def _dumps(body: dict[str, Any]) -> str:

@@ -23,7 +23,8 @@ _folders: tuple[Path, ...] = (LIBRARY,)
 
 def folders_with(extra: Sequence[Path]) -> tuple[Path, ...]:
     """The shipped library followed by ``extra`` folders."""
-    return (LIBRARY, *(Path(p) for p in extra if Path(p) != LIBRARY))
+    folders = dict.fromkeys([LIBRARY.resolve(), *(Path(p).resolve() for p in extra)])
+    return tuple(folders)
 
 
 def load(extra: Sequence[Path] = ()) -> Library:

@@ -118,6 +118,7 @@ def _outcomes(proc: Procedure) -> list[dict[str, Any]]:
             "assessed_on": o.assessed_on.isoformat(),
             "pain_relief_percent": o.pain_relief_percent,
             "functional_improvement": o.functional_improvement,
+            "recorded_at": o.recorded_at.isoformat(),
         }
         for o in proc.outcomes
     ]

@@ -26,7 +26,6 @@ Invariants checked (``crd-ci-q1`` … ``q9`` of both versions, their union where
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -316,10 +315,28 @@ def invariant_violations(ext: dict[str, Any], version: CrdVersion) -> list[str]:
     return problems
 
 
+_VOLATILE = frozenset({"date", "coverage-assertion-id"})
+
+
+def already_asserted(resource: dict[str, Any], ext: dict[str, Any]) -> bool:
+    """Whether the order already carries this assertion for the same Coverage (apart from
+    its date and assertion id): CRD says not to send an update unless something is new."""
+
+    def content(e: dict[str, Any]) -> list[Any]:
+        return [p for p in e.get("extension", []) if p.get("url") not in _VOLATILE]
+
+    wanted = content(ext)
+    return any(
+        e.get("url") == EXTENSION_URL and content(e) == wanted
+        for e in resource.get("extension", [])
+    )
+
+
 def with_extension(resource: dict[str, Any], ext: dict[str, Any]) -> dict[str, Any]:
     """A copy of the whole request resource with ``ext`` added: an earlier coverage-information
-    extension about the same Coverage is replaced, everything else is left as it was."""
-    out = copy.deepcopy(resource)
+    extension about the same Coverage is replaced, everything else is left as it was (and
+    shared with the input, which is never changed)."""
+    out = dict(resource)
     coverage = _values(ext["extension"], "coverage")[0]
     kept = [
         e

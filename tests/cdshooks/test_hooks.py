@@ -326,3 +326,24 @@ def test_without_a_member_system_the_patient_is_the_beneficiarys_logical_id(
     info = check_answer(post(client, SIGN, fhir.hook_call(orders=[order])), [order])["sr-1"]
     assert ledger.find_authorization("pat-1", info["coverage-assertion-id"][0]) is not None
     assert ledger.find_authorization(MEMBER, info["coverage-assertion-id"][0]) is None
+
+
+def test_an_order_already_carrying_the_same_answer_gets_no_update(
+    cds: TestClient, ledger: InjectionLedger
+) -> None:
+    order = fhir.service_request(attested=MET)
+    first = post(cds, SIGN, fhir.hook_call(orders=[order]))
+    (action,) = first["systemActions"]
+    annotated = action["resource"]  # the EHR stored our extension on the order
+    size = ledger.recorder.max_notification_id()
+    again = post(cds, SIGN, fhir.hook_call(orders=[annotated]))  # a new hook instance
+    assert again == {"cards": []}
+    assert ledger.recorder.max_notification_id() == size
+    later = dict(annotated, occurrenceDateTime="2025-03-13")  # same answer: still nothing new
+    assert post(cds, SIGN, fhir.hook_call(orders=[later])) == {"cards": []}
+    unattested = dict(
+        annotated, extension=[e for e in annotated["extension"] if "attested" not in e["url"]]
+    )
+    body = post(cds, SIGN, fhir.hook_call(orders=[unattested]))
+    info = check_answer(body, [unattested])["sr-1"]  # replaces our earlier extension
+    assert info["covered"] == ["conditional"]

@@ -6,6 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from adapters.eventstore import InjectionLedger
+from api.schemas.eligibility import decision_json
+from application.audit import audit_patient
+from tests.builders import outcome, parse, procedure
 from tests.cdshooks import fhir
 from tests.cdshooks.checks import check_answer
 from tests.cdshooks.test_hooks import MEMBER, MET, SIGN, post
@@ -51,3 +54,28 @@ def test_orders_in_two_regions_are_recorded_together_on_their_streams(
     assert types.count("AuthorizationDecided") == 2
     assert {e.region for e in ledger.patient_events(MEMBER)} == {"lumbar", "cervical"}
     assert (ledger.recorder.max_notification_id() or 0) > before
+
+
+@on_backends("memory")
+def test_audit_replay_decides_each_recorded_assertion_again_and_matches(
+    cds: TestClient, ledger: InjectionLedger
+) -> None:
+    ledger.record_batch(
+        parse(
+            procedure("e1", on="2025-01-06", codes=("64483",), levels=["L4-L5"], patient_id=MEMBER),
+            outcome("o1", of="e1", on="2025-01-15", relief=60, patient_id=MEMBER),
+        )
+    )
+    orders = [
+        fhir.service_request("sr-1", on="2025-01-19", levels=["L4-L5"]),  # too early
+        fhir.service_request("sr-2", ("64493",), on="2025-03-12"),  # documentation missing
+        fhir.service_request(
+            "sr-3", ("64479",), sites=(fhir.CERVICAL, fhir.LEFT), on="2025-03-12", attested=MET
+        ),
+    ]
+    check_answer(post(cds, SIGN, fhir.hook_call(orders=orders)), orders)
+    report = audit_patient(ledger, MEMBER, decision_json)
+    assert report["summary"]["authorizations"] == 3
+    assert report["mismatches"] == []
+    decisions = sorted(a["stored"]["decision"] for a in report["authorizations"])
+    assert decisions == ["eligible", "not_eligible", "pending_documentation"]

@@ -4,6 +4,7 @@ it planted."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections import Counter
 from datetime import date, timedelta
@@ -181,3 +182,21 @@ def test_a_claims_feed_order_sorts_lines_by_date_across_patients() -> None:
     assert sorted(map(json.dumps, lines)) == sorted(
         map(json.dumps, (json.loads(t) for t in generate(PopulationConfig(40, seed=3))))
     )
+
+
+def test_injtrack_demo_generates_imports_catches_up_and_answers_three_questions(
+    tmp_path: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--patients", "12", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert " 0 rejected" in out
+    for question in ("Q1. Can P", "Q2. What do we know of P", "Q3. Which procedures"):
+        assert question in out
+    assert "eligible" in out.split("Q1.")[1].split("Q2.")[0]
+    assert (tmp_path / "injtrack-demo.sqlite").exists()
+    assert (tmp_path / "injtrack-demo.sqlite.view").exists()
+    # A second run starts from a fresh store: the same counts, nothing a duplicate of run 1.
+    assert main(["demo", "--patients", "12", "--quiet"]) == 0
+    counts = re.compile(r"\d+ lines: \d+ recorded, \d+ duplicate, \d+ rejected")
+    assert counts.findall(capsys.readouterr().out) == counts.findall(out)

@@ -188,3 +188,21 @@ def test_sighup_and_injtrack_policies_reload_reload_the_server(
         server.should_exit = True
         thread.join(timeout=10)
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_the_cli_serves_and_checks_the_policy_dirs_too(
+    monkeypatch: pytest.MonkeyPatch,
+    payer: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("INJTRACK_POLICY_DIRS", str(payer))
+    assert main(["policies", "check"]) == 0
+    assert "6 policy sets" in capsys.readouterr().out
+    _break(payer)
+    assert main(["policies", "check"]) == 1
+    assert "acme-bcbs/BCBS_MA_254.yaml:23 rules[0].kind" in capsys.readouterr().err
+    # A command that decides (an import of authorization requests) refuses before reading.
+    assert main(["import", str(tmp_path / "nothing.jsonl"), "--db", str(tmp_path / "db")]) == 2
+    assert "BCBS_MA_254.yaml:23 rules[0].kind" in capsys.readouterr().err
+    assert not (tmp_path / "db").exists()

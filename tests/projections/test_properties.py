@@ -143,7 +143,14 @@ def _region_of(events: list[tuple[str, dict[str, Any]]], event_id: str) -> str:
 def clinical(state: PatientState) -> dict[str, Any]:
     """Everything the state says, without recording instants and void bookkeeping."""
     procedures, _authorizations = patient_rows(state)
-    rows = [{k: v for k, v in r.as_record().items() if k != "recorded_at"} for r in procedures]
+    rows = [
+        {
+            k: [{**o, "recorded_at": None} for o in v] if k == "outcomes" else v
+            for k, v in r.as_record().items()
+            if k != "recorded_at"
+        }
+        for r in procedures
+    ]
     placements = {
         key: [
             (

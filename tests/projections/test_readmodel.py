@@ -93,6 +93,7 @@ def test_later_events_update_the_rows_of_the_patients_they_touch(
             "assessed_on": "2025-02-24",
             "pain_relief_percent": 70.0,
             "functional_improvement": False,
+            "recorded_at": "2025-03-10T14:30:00+00:00",
         }
     ]
     assert [r["event_id"] for r in view.procedure_rows("other")] == ["x"]
