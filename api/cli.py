@@ -84,7 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     refused = _payer_policies(args)
     if refused is not None:
         return refused
-    return int(args.func(args))
+    from adapters.protect import StoreKeyMismatch
+
+    try:
+        return int(args.func(args))
+    except StoreKeyMismatch as exc:
+        # Any command on a store (or read model) the configured keys cannot read.
+        print(f"injtrack {args.command}: refusing: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

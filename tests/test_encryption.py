@@ -303,3 +303,23 @@ def test_the_compliance_report_reads_real_patient_ids_from_a_protected_read_mode
         assert len(source.patient_events([PATIENT])[PATIENT]) == 4
     finally:
         ledger.close()
+
+
+@on_backends("sqlite")
+def test_projections_with_a_wrong_key_exit_2_without_a_traceback(
+    make_settings: SettingsFactory,
+    make_client: ClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = secrets_settings(make_settings)
+    record_some(make_client(settings=settings))
+    wrong = generate_secrets()
+    monkeypatch.setenv("INJTRACK_PERSISTENCE", "sqlite")
+    monkeypatch.setenv("INJTRACK_VIEW_DB", str(settings.effective_view_db))
+    for name, value in wrong.items():
+        monkeypatch.setenv(name, value)
+    assert main(["projections", "status", "--db", str(settings.db)]) == 2
+    err = capsys.readouterr().err
+    assert "refusing" in err
+    assert "Traceback" not in err

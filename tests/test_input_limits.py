@@ -264,3 +264,36 @@ def test_a_connection_dropped_during_a_save_answers_a_retryable_503(
     retried = post_events(client, procedure("proc-1", on="2025-03-04"))
     assert retried.status_code == 200
     assert retried.json()["results"] == [{"event_id": "proc-1", "status": "recorded"}]
+
+
+@on_backends("sqlite")
+def test_audit_and_reports_refuse_naive_instants_and_dates_outside_the_range(
+    client: TestClient,
+) -> None:
+    assert post_events(client, procedure("proc-1")).status_code == 200
+    naive = "2025-03-01T00:00:00"
+    answers = {
+        "audit naive": client.get("/v1/patients/p-001/audit", params={"as_of": naive}),
+        "audit 0001": client.get(
+            "/v1/patients/p-001/audit", params={"as_of": "0001-01-01T00:00:00Z"}
+        ),
+        "compliance wide": client.get(
+            "/v1/reports/compliance",
+            params={"policy_set": "nia", "from": "0001-01-01", "to": "9999-12-31"},
+        ),
+        "compliance naive": client.get(
+            "/v1/reports/compliance",
+            params={"policy_set": "nia", "from": "2025-01-01", "to": "2025-12-31", "as_of": naive},
+        ),
+        "impact wide": client.get(
+            "/v1/reports/impact",
+            params={
+                "policy_set": "nia",
+                "against": "cohere",
+                "from": "0001-01-01",
+                "to": "2025-12-31",
+            },
+        ),
+    }
+    assert {name: r.status_code for name, r in answers.items()} == dict.fromkeys(answers, 422)
+    assert fields_of(answers["compliance wide"]) == ["from", "to"]

@@ -202,6 +202,10 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
                 number = client.result(timeout=30)
             assert len(seen.acknowledged) > acknowledged_before, "no batch went through"
 
+    print(  # shown with -rP: what the run covered
+        f"{backend.name}: {KILLS} kills, {sum(map(len, seen.acknowledged))} events in "
+        f"{len(seen.acknowledged)} acknowledged batches, {len(seen.unknown)} batches unanswered"
+    )
     assert seen.refused == []
     ledger = build_ledger(settings)
     opened = open_view(view_env(settings))

@@ -3,12 +3,12 @@ decision replayed from what was known when it was made (see :mod:`application.au
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
+from pydantic import AwareDatetime
 
-from api.schemas.common import PatientId
+from api.schemas.common import PatientId, as_of_query
 from api.schemas.eligibility import decision_json
 from application.audit import audit_patient
 
@@ -19,9 +19,7 @@ router = APIRouter(prefix="/v1", tags=["audit"])
 def get_audit(
     request: Request,
     patient_id: Annotated[PatientId, Path()],
-    as_of: Annotated[
-        datetime | None, Query(description="what 'now' knows: events recorded by then")
-    ] = None,
+    as_of: Annotated[AwareDatetime | None, as_of_query()] = None,
 ) -> dict[str, Any]:
     """``timeline`` (clinical-date order, recorded instants, voids, late arrivals) and
     ``authorizations`` (each with ``authorization_id``, ``recorded_at``, ``stored``,

@@ -86,6 +86,25 @@ SERVICES: dict[str, CdsService] = {
 _LOOPBACK_NAMES = {"localhost"}
 
 
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON Schema with its ``$defs`` inlined, so it stands alone inside the
+    OpenAPI document (whose ``#/...`` references resolve from the document root)."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    inlined: dict[str, Any] = resolve(schema)
+    return inlined
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -191,7 +210,7 @@ def _validated(model: type[BaseModel], data: Any, where: str) -> Any:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": CdsRequest.model_json_schema()}},
+            "content": {"application/json": {"schema": _inline(CdsRequest.model_json_schema())}},
         }
     },
     responses={

@@ -4,12 +4,14 @@ event, kind)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime
 
 from api.errors import FieldError, InvalidInput
+from api.schemas.common import as_of_query, date_query
 from api.schemas.reports import ComplianceReportOut, ImpactReportOut
 from api.views import app_report_source
 from application.compliance import Period, compliance_report
@@ -32,8 +34,8 @@ def get_impact(
     request: Request,
     policy_set: Annotated[str, Query(min_length=1, max_length=64, description="the set in force")],
     against: Annotated[str, Query(min_length=1, max_length=64, description="the candidate set")],
-    start: Annotated[date, Query(alias="from", description="first date of service")],
-    end: Annotated[date, Query(alias="to", description="last date of service (inclusive)")],
+    start: Annotated[date, date_query("from", "first date of service")],
+    end: Annotated[date, date_query("to", "last date of service (inclusive)")],
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ImpactReportOut:
@@ -51,11 +53,9 @@ def get_impact(
 def get_compliance(
     request: Request,
     policy_set: Annotated[str, Query(min_length=1, max_length=64)],
-    start: Annotated[date, Query(alias="from", description="first date of service")],
-    end: Annotated[date, Query(alias="to", description="last date of service (inclusive)")],
-    as_of: Annotated[
-        datetime | None, Query(description="judge with only what was recorded by then")
-    ] = None,
+    start: Annotated[date, date_query("from", "first date of service")],
+    end: Annotated[date, date_query("to", "last date of service (inclusive)")],
+    as_of: Annotated[AwareDatetime | None, as_of_query()] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ComplianceReportOut:

@@ -70,6 +70,16 @@ def as_of_query() -> Any:
     )
 
 
+def date_query(alias: str, description: str) -> Any:
+    """A date query parameter in the accepted range."""
+    return Query(
+        alias=alias,
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description=f"{description}, {DATE_RANGE_TEXT}",
+    )
+
+
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
 FreeText = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_CONTROL)]
 PatientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]

@@ -4,6 +4,8 @@ nothing about, and the errors the specification names."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -347,3 +349,17 @@ def test_an_order_already_carrying_the_same_answer_gets_no_update(
     body = post(cds, SIGN, fhir.hook_call(orders=[unattested]))
     info = check_answer(body, [unattested])["sr-1"]  # replaces our earlier extension
     assert info["covered"] == ["conditional"]
+
+
+def test_the_openapi_document_describes_the_call_and_its_errors(cds: TestClient) -> None:
+    spec = cds.get("/openapi.json").json()
+    post_ = spec["paths"]["/cds-services/{service_id}"]["post"]
+    body = post_["requestBody"]["content"]["application/json"]["schema"]
+    assert {"hook", "hookInstance", "context"} <= set(body["required"])
+    assert {"200", "400", "401", "404", "412"} <= set(post_["responses"])
+    text = json.dumps(spec)
+    refs = set(re.findall(r'"\$ref": "#/([^"]+)"', text))
+    for ref in refs:  # every reference resolves inside the document
+        node: Any = spec
+        for part in ref.split("/"):
+            node = node[part]
