@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +40,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {"db": Path(args.db)} if args.db else {}
     settings = Settings(**overrides)
-    access = open_access(settings)
+    try:
+        access = open_access(settings)
+    except ValueError as exc:  # settings refused; messages never carry secrets
+        print(f"injtrack serve: refusing to start: {exc}", file=sys.stderr)
+        return 2
     try:
         keys_configured = access.keys.any_active()
     finally:
@@ -59,6 +64,23 @@ def _serve(args: argparse.Namespace) -> int:
         # ValueError: settings refused (their messages never carry secrets or passwords).
         print(f"injtrack serve: refusing to start: {exc}", file=sys.stderr)
         return 2
+    if args.workers > 1:
+        # Each worker process builds its own app from the environment (the store supports
+        # several processes: conflicting writes are retried, every read fast-forwards).
+        del app
+        if args.db:
+            os.environ["INJTRACK_DB"] = str(args.db)
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # A worker imports the app and loads the policies before it answers the
+            # supervisor's health check; on a busy machine that takes more than 5 s.
+            timeout_worker_healthcheck=120,
+        )
+        return 0
     install_sighup_reload()
     uvicorn.run(
         app,
@@ -71,6 +93,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 16, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="injtrack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", help="SQLite file of the event store (overrides INJTRACK_DB)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes sharing the store (1 to 16; more than 1 uses both cores; "
+        "SIGHUP then restarts the workers, which reloads the policies)",
+    )
     serve.set_defaults(func=_serve)
     keys = sub.add_parser(
         "keys",

@@ -122,8 +122,18 @@ def timeline(events: Sequence[RecordedEvent], pos: Mapping[str, int]) -> list[di
         r.event.voided_event_id: r for r in events if isinstance(r.event, PatientRegion.EventVoided)
     }
     by_id = {r.event.event_id: r for r in events}
+    asked = {
+        r.event.authorization_id: (r.region, r.event.family)
+        for r in events
+        if isinstance(r.event, PatientRegion.AuthorizationRequested)
+    }
     decisions = [
-        (pos[r.event.event_id], r.event.authorization_id, requests.get(r.event.authorization_id))
+        (
+            pos[r.event.event_id],
+            r.event.authorization_id,
+            requests.get(r.event.authorization_id),
+            asked.get(r.event.authorization_id),
+        )
         for r in events
         if isinstance(r.event, PatientRegion.AuthorizationDecided)
     ]
@@ -166,10 +176,21 @@ def timeline(events: Sequence[RecordedEvent], pos: Mapping[str, int]) -> list[di
             item["late"] = bool(later_known)
             if later_known:
                 item["recorded_after_later_dated"] = later_known[:5]
+            # A procedure on the authorized date in its region and family is the
+            # authorization's own performance, not a late arrival for it.
+            own = (r.region, getattr(e, "family", None))
             late_for = [
                 auth_id
-                for at, auth_id, dos in decisions
-                if at < pos[e.event_id] and dos is not None and dos >= when
+                for at, auth_id, dos, what in decisions
+                if at < pos[e.event_id]
+                and dos is not None
+                and (
+                    dos > when
+                    or (
+                        dos == when
+                        and not (isinstance(e, PatientRegion.ProcedurePerformed) and own == what)
+                    )
+                )
             ]
             if late_for:
                 item["late"] = True

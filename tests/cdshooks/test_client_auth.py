@@ -151,4 +151,5 @@ def test_without_registered_clients_only_unsigned_loopback_calls_are_accepted(
 ) -> None:
     assert call(make_cds_client(host="127.0.0.1"), None).status_code == 200
     assert call(make_cds_client(host="::1"), None).status_code == 200
+    assert call(make_cds_client(host="testclient"), None).status_code == 200  # in-process
     refused(call(make_cds_client(host="10.1.2.3"), None), "loopback")

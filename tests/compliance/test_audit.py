@@ -137,6 +137,7 @@ def test_the_timeline_is_in_clinical_order_with_voids_and_late_arrivals(
     assert by_id["late"]["late"] is True
     assert by_id["late"]["late_for"] == ["A-1"]
     assert by_id["e1"]["late"] is False
+    assert by_id["e2"]["late"] is False  # performed under A-1 on its date: not late for it
     assert all(i["recorded_at"] for i in lines)
     # What is known now denies the approval: the late esi is 7 days before it.
     [auth] = body["authorizations"]

@@ -1,0 +1,92 @@
+"""``injtrack serve --workers N``: several worker processes share one store safely. Racing
+clients spread over two workers post overlapping batches (the same patients, resends of the
+same events); every event is stored exactly once and every resend is a duplicate."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.builders import outcome, procedure
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_path: Path) -> None:
+    port = _free_port()
+    db = tmp_path / "served.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INJTRACK_")}
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "api.cli", "serve", "--port", str(port)),
+            *("--db", str(db), "--workers", "2"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+                assert time.monotonic() < deadline, "injtrack serve did not answer in 60s"
+                time.sleep(0.2)
+        patients = [f"w-{n}" for n in range(4)]
+        batches = [
+            [procedure(f"{p}-a", patient_id=p, on="2024-12-01") for p in patients],
+            [outcome(f"{p}-o", of=f"{p}-a", patient_id=p, on="2024-12-05") for p in patients],
+        ]
+        statuses: list[str] = []
+        failures: list[str] = []
+        lock = threading.Lock()
+
+        def client(n: int) -> None:
+            # A new connection per request spreads the requests over both workers.
+            for batch in batches:
+                for _ in range(3):
+                    for _attempt in range(20):  # 503 (contention) says: retry
+                        response = httpx.post(
+                            f"{base}/v1/events", json={"events": batch}, timeout=60
+                        )
+                        if response.status_code != 503:
+                            break
+                    with lock:
+                        if response.status_code == 200:
+                            statuses.extend(r["status"] for r in response.json()["results"])
+                        else:
+                            failures.append(f"{response.status_code} {response.text}")
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert statuses.count("recorded") == 8  # each of the 8 events once, whoever won
+        for p in patients:
+            history: Any = httpx.get(f"{base}/v1/patients/{p}/history", timeout=30).json()
+            assert [e["event_id"] for e in history["events"]] == [f"{p}-a", f"{p}-o"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
