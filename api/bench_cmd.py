@@ -377,9 +377,10 @@ def server(settings: Any, workers: int = 1) -> Iterator[str]:
     command += ["--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
-    proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    # The server logs every request: its output goes to a file, never to a pipe nobody
+    # reads (a full pipe blocks the server's logging, and with it every request).
+    output = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=output, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -390,9 +391,8 @@ def server(settings: Any, workers: int = 1) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"the server did not start: {proc.stderr.read() if proc.stderr else ''}"
-                )
+                output.seek(0)
+                raise RuntimeError(f"the server did not start: {output.read()[-4000:]}")
             time.sleep(0.2)
         yield base
     finally:
@@ -402,6 +402,7 @@ def server(settings: Any, workers: int = 1) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        output.close()
 
 
 def in_threads(count: int, work: Callable[[int], None]) -> float:
