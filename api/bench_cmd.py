@@ -379,30 +379,31 @@ def server(settings: Any, workers: int = 1) -> Iterator[str]:
         command += ["--workers", str(workers)]
     # The server logs every request: its output goes to a file, never to a pipe nobody
     # reads (a full pipe blocks the server's logging, and with it every request).
-    output = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=output, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output.seek(0)
-                raise RuntimeError(f"the server did not start: {output.read()[-4000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile(mode="w+") as output:
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=output, text=True
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        output.close()
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    output.seek(0)
+                    raise RuntimeError(f"the server did not start: {output.read()[-4000:]}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def in_threads(count: int, work: Callable[[int], None]) -> float:
