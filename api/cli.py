@@ -79,6 +79,11 @@ def _serve(args: argparse.Namespace) -> int:
             # A worker imports the app and loads the policies before it answers the
             # supervisor's health check; on a busy machine that takes more than 5 s.
             timeout_worker_healthcheck=120,
+            # The workers log as one worker does: JSON, and never uvicorn's access log
+            # (it prints paths, which hold patient ids).
+            log_config=logging_config(settings.log_level),
+            access_log=False,
+            server_header=False,
         )
         return 0
     install_sighup_reload()

@@ -29,7 +29,7 @@ from fastapi import Depends, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.access import AccessStore
+from adapters.access import AccessStore, GroupCommit
 from api.errors import Forbidden, Unauthenticated
 from application.access import ANONYMOUS, Keys, Principal, Role
 
@@ -85,11 +85,13 @@ def note_patients(request: Request, patient_ids: Iterable[str]) -> None:
 
 
 class Access:
-    """The service's keys plus the cached answer to "is any key configured?"."""
+    """The service's keys, the access trail's group commit, and the cached answer to "is any
+    key configured?"."""
 
     def __init__(self, store: AccessStore, keys: Keys) -> None:
         self.store = store
         self.keys = keys
+        self.trail = GroupCommit(store)
         self._lock = threading.Lock()
         self._open_checked_at = -OPEN_CHECK_SECONDS
         self._keys_configured = True
@@ -103,6 +105,7 @@ class Access:
             return self._keys_configured
 
     def close(self) -> None:
+        self.trail.close()  # commits what is queued first
         self.store.close()
 
 
