@@ -326,8 +326,8 @@ class SQLiteAccessStore(AccessStore):
         ]
 
     def _instant_param(self, value: datetime) -> str:
-        # Fixed-width UTC text sorts in time order.
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+        # Fixed-width UTC text sorts in time order (``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``).
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
 
     def close(self) -> None:
         if self.memory:
