@@ -191,3 +191,18 @@ def test_injtrack_audit_prints_the_json_and_warns_on_a_mismatch(
     assert main(["audit", "p-001", "--out", str(tmp_path / "audit.json")]) == 3
     assert "MISMATCH" in capsys.readouterr().err
     assert json.loads((tmp_path / "audit.json").read_text())["summary"]["mismatches"] == 1
+
+
+def test_the_openapi_document_declares_the_audit_response_with_each_authorizations_fields(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/v1/patients/{patient_id}/audit"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AuditOut"}
+    schemas = spec["components"]["schemas"]
+    assert {"timeline", "authorizations"} <= set(schemas["AuditOut"]["required"])
+    authorization = schemas["AuditAuthorizationOut"]
+    assert {"authorization_id", "recorded_at", "stored", "replayed", "matches", "now"} <= set(
+        authorization["required"]
+    )
+    assert authorization["properties"]["matches"]["type"] == "boolean"
