@@ -32,6 +32,8 @@ What each figure is
 - ``rebuild_events_per_s``: the read model rebuilt from the whole log, per notification;
   ``rebuild_ceiling_events_per_s``: the library reading and decoding the same log.
 - ``report_seconds``: the compliance report of the last year, whole population.
+- ``audit_p50_ms`` / ``audit_p99_ms`` (issue 11, beside the keys): the audit replay of one
+  patient with authorizations (timeline, every decision replayed and decided now).
 - ``cds_hooks_p50_ms`` / ``cds_hooks_p99_ms`` (issue 14, beside the keys above): CDS Hooks
   ``order-sign`` calls of five draft orders, each decided and recorded, on a fresh store
   (:mod:`api.cds_bench`).
@@ -92,15 +94,24 @@ class Scale:
     decisions: int  # in-process eligibility requests at full size
     http_requests: int  # per HTTP phase
     http_ingest_events: int  # events posted over HTTP (a prefix of the population)
+    audits: int  # patients audited (issue 11's audit replay)
 
 
 SCALES: dict[str, Scale] = {
-    "smoke": Scale(patients=40, decisions=200, http_requests=60, http_ingest_events=600),
+    "smoke": Scale(patients=40, decisions=200, http_requests=60, http_ingest_events=600, audits=20),
     "medium": Scale(
-        patients=10_000, decisions=10_000, http_requests=2_000, http_ingest_events=20_000
+        patients=10_000,
+        decisions=10_000,
+        http_requests=2_000,
+        http_ingest_events=20_000,
+        audits=300,
     ),
     "full": Scale(
-        patients=100_000, decisions=10_000, http_requests=4_000, http_ingest_events=40_000
+        patients=100_000,
+        decisions=10_000,
+        http_requests=4_000,
+        http_ingest_events=40_000,
+        audits=300,
     ),
 }
 BATCH = 100
@@ -776,20 +787,47 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
 
         # -- the compliance report over the last year
         log("the compliance report, one year")
-        with suppress(ImportError):
-            from api.views import report_source
-            from application.compliance import Period, compliance_report
-            from application.population import DEFAULT_END
-            from policies import registry
+        from api.schemas.eligibility import decision_json
+        from api.views import report_source
+        from application.audit import audit_patient
+        from application.compliance import Period, compliance_report
+        from application.population import DEFAULT_END
+        from policies import registry
 
+        started = time.perf_counter()
+        with report_source(main_settings, ledger) as source:
+            compliance_report(
+                source,
+                registry.get("nia"),
+                Period(DEFAULT_END - timedelta(days=364), DEFAULT_END),
+            )
+        result["report_seconds"] = time.perf_counter() - started
+
+        # -- the audit replay of one patient (issue 11: "answers in milliseconds")
+        log("auditing patients with authorizations")
+        from api.lines import parse_line
+
+        audited = list(dict.fromkeys(b["patient_id"] for b in pop.question_bodies))
+        audited = audited[: scale.audits]
+        chosen = set(audited)
+        # Their sampled requests decided and recorded first (untimed), so each audit has
+        # decisions to replay.
+        tracker.authorize_many(
+            [
+                parse_line(body | {"type": "authorization_request", "authorization_id": f"B{n}"})
+                for n, body in enumerate(pop.question_bodies)
+                if body["patient_id"] in chosen
+            ],
+            decision_json,
+        )
+        audit_ms = []
+        for patient_id in audited:
             started = time.perf_counter()
-            with report_source(main_settings, ledger) as source:
-                compliance_report(
-                    source,
-                    registry.get("nia"),
-                    Period(DEFAULT_END - timedelta(days=364), DEFAULT_END),
-                )
-            result["report_seconds"] = time.perf_counter() - started
+            audit_patient(ledger, patient_id, decision_json)
+            audit_ms.append((time.perf_counter() - started) * 1000)
+        if audit_ms:
+            extra["audit_p50_ms"] = statistics.median(audit_ms)
+            extra["audit_p99_ms"] = percentile(audit_ms, 0.99)
         ledger.close()
 
         # -- CDS Hooks / CRD: order-sign calls of five orders, each recorded (issue 14)
@@ -891,6 +929,11 @@ def _bench(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="injtrack-bench-") as tmp:
         result = run(args.scale, args.store, Path(tmp), url)
     print(table(result))
+    if result.get("audit_p50_ms") is not None:
+        print(
+            f"audit_p50_ms {result['audit_p50_ms']:.1f} (p99 {result['audit_p99_ms']:.1f}): "
+            "one patient's audit replay, patients with authorizations (issue 11)"
+        )
     if result.get("cds_hooks_p99_ms") is not None:
         print(
             f"cds_hooks_p99_ms {result['cds_hooks_p99_ms']:.1f} "
