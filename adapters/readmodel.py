@@ -258,16 +258,24 @@ class ReadModel(TrackingRecorder):
     # -- processing
 
     def process_page(
-        self, application_name: str, notifications: Sequence[Notification], mapper: Mapper[UUID]
+        self,
+        application_name: str,
+        notifications: Sequence[Notification],
+        mapper: Mapper[UUID],
+        streams: dict[str, tuple[str, str]] | None = None,
     ) -> PageResult:
         """Apply one page of notifications and record its last id, in one transaction. An
         event that cannot be projected raises :class:`ProjectionError` naming its
-        notification; nothing of the page is kept and the position does not move."""
+        notification; nothing of the page is kept and the position does not move.
+        ``streams`` remembers the owners of streams already stored (for the next pages of
+        one run: they never change)."""
         if not notifications:
             raise ValueError("an empty page has no position to record")
         d = self.dialect
         with self._transaction() as c:
-            stored, touched = self._store_page(c, d, notifications, mapper, {})
+            stored, touched = self._store_page(
+                c, d, notifications, mapper, {} if streams is None else streams
+            )
             self._refold(c, d, sorted(touched), mapper)
             position = notifications[-1].id
             self._insert_tracking(c, Tracking(application_name, position))  # type: ignore[attr-defined]
@@ -917,12 +925,13 @@ def catch_up(
     _check_page_size(page_size)
     done = 0
     pages = 0
+    streams: dict[str, tuple[str, str]] = {}  # owners of the streams stored by this run
     while max_pages is None or pages < max_pages:
         position = view.max_tracking_id(application_name) or 0
         page = source.select_notifications(position + 1, page_size)
         if not page:
             break
-        result = view.process_page(application_name, page, mapper)
+        result = view.process_page(application_name, page, mapper, streams)
         done += result.notifications
         pages += 1
         if on_page is not None:

@@ -127,15 +127,23 @@ def test_a_log_whose_patients_interleave_rebuilds_to_the_rows_of_the_same_log_in
         assert status.position == store.recorder.max_notification_id()
 
 
-@durable
-def test_worker_processes_fold_to_the_same_rows_as_one_process(
+@pytest.fixture
+def view_of_interleaved_log(
     ledger: InjectionLedger,
     make_settings: SettingsFactory,
     open_read_model: OpenReadModel,
     small_transactions: None,
-) -> None:
+) -> ReadModel:
+    """An empty view of the ``ledger`` fixture, whose log interleaves its patients."""
     record_interleaved(ledger)
-    view = open_read_model(make_settings())
+    return open_read_model(make_settings())
+
+
+@durable
+def test_worker_processes_fold_to_the_same_rows_as_one_process(
+    ledger: InjectionLedger, view_of_interleaved_log: ReadModel
+) -> None:
+    view = view_of_interleaved_log
     rebuild_view(ledger, view, page_size=5)
     one_process = (view.procedure_rows(), view.authorization_rows())
     rebuild_view(ledger, view, page_size=5, workers=2)
@@ -146,13 +154,9 @@ def test_worker_processes_fold_to_the_same_rows_as_one_process(
 
 @durable
 def test_an_event_a_worker_cannot_project_is_named_and_the_live_view_is_kept(
-    ledger: InjectionLedger,
-    make_settings: SettingsFactory,
-    open_read_model: OpenReadModel,
-    small_transactions: None,
+    ledger: InjectionLedger, view_of_interleaved_log: ReadModel
 ) -> None:
-    record_interleaved(ledger)
-    view = open_read_model(make_settings())
+    view = view_of_interleaved_log
     catch_up(view, ledger.recorder, ledger.mapper, ledger.name)
     before = (view.procedure_rows(), view.max_tracking_id(ledger.name))
     bad = store_unprojectable_procedure(ledger)
