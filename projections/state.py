@@ -25,6 +25,7 @@ outcomes by (assessment date, event id).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -196,20 +197,12 @@ class Pairing:
         return len(chosen) - pairs
 
 
-def _pairs_with(
-    later_laterality: str | None,
-    later_levels: tuple[str, ...],
-    later_dos: date,
-    earlier: Procedure,
-    window: Span,
-) -> bool:
-    return (
-        later_laterality in OPPOSITE
-        and earlier.laterality == OPPOSITE[later_laterality]
-        and bool(later_levels)
-        and frozenset(earlier.levels) == frozenset(later_levels)
-        and within(later_dos, earlier.date_of_service, window)
-    )
+@dataclass(frozen=True, slots=True)
+class _PairingRun:
+    """A pairing and the unpaired candidates still waiting at its end, by (side, levels)."""
+
+    pairing: Pairing
+    waiting: dict[tuple[str, frozenset[str]], deque[Procedure]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +218,10 @@ class FamilyState:
     position_of: dict[str, int] = field(default_factory=dict)  # event id -> position
     # The procedures' dates, in the same (date) order: windows are found by bisection.
     dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    # Pairings already worked out on this (immutable) state, by (window, through).
+    memo: dict[tuple[Span, date | None], _PairingRun] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dates", tuple(p.date_of_service for p in self.procedures))
@@ -312,26 +309,42 @@ class FamilyState:
 
     # -- bilateral pairs
 
-    def pairing(self, window: Span, *, through: date | None = None) -> Pairing:
-        """Pair unilateral procedures in date order under ``window``; with ``through``, only
-        procedures dated on or before it take part."""
+    def _paired(self, window: Span, through: date | None) -> _PairingRun:
+        """Pair unilateral procedures in date order under ``window`` (through ``through``),
+        once per state: the unpaired candidates wait in queues by (side, levels), so each
+        procedure looks only at those it could pair with. Equivalent to scanning every
+        earlier unpaired procedure in date order: the window holds a suffix of each queue
+        (``within`` is monotone in the earlier date), and a candidate outside it for one
+        procedure is outside it for every later one."""
+        key = (window, through)
+        run = self.memo.get(key)
+        if run is not None:
+            return run
         partner_of: dict[str, str] = {}
-        unpaired: list[Procedure] = []
+        waiting: dict[tuple[str, frozenset[str]], deque[Procedure]] = {}
         for proc in self.procedures:
             if through is not None and proc.date_of_service > through:
                 break
-            if proc.laterality in OPPOSITE and proc.levels:
-                for candidate in unpaired:
-                    if _pairs_with(
-                        proc.laterality, proc.levels, proc.date_of_service, candidate, window
-                    ):
-                        partner_of[proc.event_id] = candidate.event_id
-                        partner_of[candidate.event_id] = proc.event_id
-                        unpaired.remove(candidate)
-                        break
-                else:
-                    unpaired.append(proc)
-        return Pairing(partner_of)
+            if proc.laterality not in OPPOSITE or not proc.levels:
+                continue
+            levels = frozenset(proc.levels)
+            queue = waiting.get((OPPOSITE[proc.laterality], levels))
+            while queue and not within(proc.date_of_service, queue[0].date_of_service, window):
+                queue.popleft()  # too old for this procedure, so for every later one
+            if queue:
+                candidate = queue.popleft()
+                partner_of[proc.event_id] = candidate.event_id
+                partner_of[candidate.event_id] = proc.event_id
+            else:
+                waiting.setdefault((proc.laterality, levels), deque()).append(proc)
+        run = _PairingRun(Pairing(partner_of), waiting)
+        self.memo[key] = run
+        return run
+
+    def pairing(self, window: Span, *, through: date | None = None) -> Pairing:
+        """Pair unilateral procedures in date order under ``window``; with ``through``, only
+        procedures dated on or before it take part."""
+        return self._paired(window, through).pairing
 
     def partner_for(
         self, on: date, laterality: str | None, levels: Sequence[str], window: Span
@@ -341,15 +354,10 @@ class FamilyState:
         before it. Pairs form in date order, so procedures dated after ``on`` play no part."""
         if laterality not in OPPOSITE or not levels:
             return None
-        pairing = self.pairing(window, through=on)
-        wanted = tuple(levels)
-        for proc in self.procedures:
-            if proc.date_of_service > on:
-                break
-            if proc.event_id in pairing.partner_of:
-                continue
-            if _pairs_with(laterality, wanted, on, proc, window):
-                return proc
+        queue = self._paired(window, on).waiting.get((OPPOSITE[laterality], frozenset(levels)))
+        for candidate in queue or ():
+            if within(on, candidate.date_of_service, window):
+                return candidate
         return None
 
     def counted_in_window(
