@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adapters.eventstore import REGIONS, IngestResult, InjectionLedger, fingerprint
+from adapters.eventstore import IngestResult, InjectionLedger, fingerprint
 from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_up
 from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
 from domain.errors import EventIdConflict, FieldError
-from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
+from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES
 from policies import registry
 from policies.engine import Decision, Proposed, decide, settle
 from projections.state import PatientState, fold
@@ -199,32 +199,33 @@ class Tracker:
     ) -> list[HistoryEntry]:
         """The patient's events in recording order as known ``as_of``, each with its type,
         region, recording instant, fields and the void recorded against it by then."""
-        regions = (region,) if region is not None else REGIONS
-        # Voids may sit in another region than what they void: look at every region for them.
-        recorded = self.ledger.patient_events(patient_id, as_of=as_of)
-        voided_by = {
-            r.event.voided_event_id: r.event.event_id
-            for r in recorded
-            if isinstance(r.event, PatientRegion.EventVoided)
-        }
-        wanted = {r.value for r in regions}
-        by_id = {r.event.event_id: r for r in recorded if r.region in wanted}  # type: ignore[attr-defined]
-        items: list[HistoryEntry] = []
-        for event_id in self.ledger.recording_order(patient_id, as_of=as_of):
-            r = by_id.get(event_id)
-            if r is None:
-                continue
-            items.append(
-                HistoryEntry(
-                    type=EVENT_TYPES[type(r.event)],
-                    event_id=event_id,
-                    region=r.region,
-                    recorded_at=r.event.timestamp,
-                    voided_by=voided_by.get(event_id),
-                    fields=event_fields(r.event),
-                )
+        return self.history_page(patient_id, as_of=as_of, region=region)[1]
+
+    def history_page(
+        self,
+        patient_id: str,
+        as_of: datetime | None = None,
+        region: Region | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[HistoryEntry]]:
+        """How many events the history (of ``region``, or all) holds as known ``as_of``,
+        and those from ``offset`` on (``limit`` of them, or all), as :meth:`history` lists
+        them. Only the page's events are read and decoded."""
+        page = self.ledger.history_page(
+            patient_id, as_of=as_of, region=region, offset=offset, limit=limit
+        )
+        return page.total, [
+            HistoryEntry(
+                type=EVENT_TYPES[type(r.event)],
+                event_id=r.event.event_id,  # type: ignore[attr-defined]
+                region=r.region,
+                recorded_at=r.event.timestamp,
+                voided_by=voided_by,
+                fields=event_fields(r.event),
             )
-        return items
+            for r, voided_by in page.events
+        ]
 
 
 def _plain(value: Any) -> Any:
