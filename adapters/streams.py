@@ -96,8 +96,12 @@ class StreamReader:
         with recorder.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
             rows = c.fetchall()
+        streams: dict[str, UUID] = {}  # one UUID per stream, not one per row
         for row in rows:
-            stream_id = UUID(row["originator_id"])
+            hex_id = row["originator_id"]
+            stream_id = streams.get(hex_id)
+            if stream_id is None:
+                stream_id = streams[hex_id] = UUID(hex_id)
             out.setdefault(stream_id, []).append(
                 StoredEvent(stream_id, row["originator_version"], row["topic"], row["state"])
             )

@@ -13,7 +13,10 @@ values; entry points turn them into their own output. "Now" comes from the injec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -71,6 +74,33 @@ def proposed_of(procedure: ProcedureSpec) -> Proposed:
         indication=indication,
         device_type=procedure.device_type,
     )
+
+
+_pauses = 0
+_pauses_lock = threading.Lock()
+_collector_was_enabled = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block without Python's cyclic garbage collector: reading and folding a
+    patient allocates several objects per event, and on a long history the collector's
+    passes over them cost as much as the decoding, yet they are all freed by reference
+    counting when the request drops them (drop them inside the block). Re-enabled when the
+    last of the threads pausing it leaves (only if it was on)."""
+    global _pauses, _collector_was_enabled
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 class Tracker:
@@ -177,9 +207,12 @@ class Tracker:
         # service, a stimulator or pump placement code without its device intent.
         policy_set.guidelines_for(proposed)
         settle(proposed)
-        events = self.ledger.patient_events(query.patient_id, query.as_of)
-        state = fold(events, query.as_of, query.patient_id)
-        return decide(policy_set, state, proposed, query.clinical.facts())
+        with collector_paused():
+            events = self.ledger.patient_events(query.patient_id, query.as_of)
+            state = fold(events, query.as_of, query.patient_id)
+            decision = decide(policy_set, state, proposed, query.clinical.facts())
+            del events, state  # freed now, before the collector runs again
+        return decision
 
     # ------------------------------------------------------------------ reading
 
@@ -190,8 +223,9 @@ class Tracker:
         ``on`` (default: today in UTC)."""
         if as_of is not None and as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=UTC)
-        events = self.ledger.patient_events(patient_id, as_of=as_of)
-        state = fold(events, as_of=as_of, patient_id=patient_id)
+        with collector_paused():
+            events = self.ledger.patient_events(patient_id, as_of=as_of)
+            state = fold(events, as_of=as_of, patient_id=patient_id)
         return PatientStateOn(patient_id, on or self.today(), as_of, state)
 
     def history(
