@@ -53,7 +53,9 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -106,6 +108,8 @@ SCALES: dict[str, Scale] = {
     ),
 }
 BATCH = 100
+# Patients whose in-memory state the library ceiling keeps (the file is in patient order).
+KEEP_PATIENTS = 5_000
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -118,59 +122,112 @@ def log(message: str) -> None:
 
 @dataclass
 class Population:
-    """The generated lines as commands: events in file (patient) order, the sorted feed,
-    and the authorization requests as eligibility questions."""
+    """The generated population in a file, read back batch by batch, so that the harness
+    holds offsets and a sample, never the whole population (at full scale a million parsed
+    events would take gigabytes and swamp ``peak_rss_mb``, which is the product's figure).
 
-    events: list[Any]  # EventCommand
-    bodies: list[dict[str, Any]]  # the same events as JSON bodies
-    sorted_order: list[int]
-    questions: list[Any]  # DecideEligibility
-    question_bodies: list[dict[str, Any]]
-    patients: list[str]
-    patient_of_event: list[str]
-    patients_of_question: list[str] = field(default_factory=list)
+    Event lines are in file (patient) order; ``sorted_order`` is the same events by clinical
+    date across patients; the authorization requests become eligibility questions, of which
+    a random sample is parsed (``questions``, with ``tenth_questions`` drawn from the first
+    tenth of the patients for the growth ratio)."""
+
+    path: Path
+    event_offsets: array[int]  # byte offset of each event line, file order
+    sorted_order: array[int]  # indices into event_offsets by (clinical date, file order)
+    patients: list[str]  # in file order
+    tenth_events: int  # events of the first tenth of the patients (a prefix of the file)
+    question_count: int
+    questions: list[Any]  # DecideEligibility, sampled
+    question_bodies: list[dict[str, Any]]  # the same requests as JSON bodies
+    tenth_questions: list[Any]
+
+    @property
+    def event_count(self) -> int:
+        return len(self.event_offsets)
+
+    def lines(self, indices: Iterable[int]) -> Iterator[dict[str, Any]]:
+        """The event lines at these indices, parsed as JSON, in the order given."""
+        with self.path.open("rb") as f:
+            for i in indices:
+                f.seek(self.event_offsets[i])
+                yield json.loads(f.readline())
+
+    def batches(self, indices: Sequence[int], size: int = BATCH) -> Iterator[list[Any]]:
+        """Event commands, validated as the API validates them, ``size`` at a time."""
+        from pydantic import TypeAdapter
+
+        from api.schemas.events import EventIn
+
+        event_of = TypeAdapter(EventIn)
+        for start in range(0, len(indices), size):
+            chunk = indices[start : start + size]
+            yield [event_of.validate_python(line).to_command() for line in self.lines(chunk)]
 
 
-def population(patients: int) -> Population:
-    from pydantic import TypeAdapter
-
+def population(patients: int, root: Path, sample: int, tenth_sample: int) -> Population:
+    """Generate ``patients`` into ``root/population.jsonl`` and index it."""
     from api.schemas.eligibility import EligibilityIn
-    from api.schemas.events import EventIn
     from application.population import PopulationConfig, clinical_date_of, generate
 
-    event_of = TypeAdapter(EventIn)
-    events: list[Any] = []
-    bodies: list[dict[str, Any]] = []
+    path = root / "population.jsonl"
+    offsets = array("q")
     dates: list[str] = []
-    questions: list[Any] = []
-    question_bodies: list[dict[str, Any]] = []
     patient_order: dict[str, None] = {}
+    tenth_patients = max(1, patients // 10)
+    tenth_events = 0
     day_of_event: dict[tuple[str, str], str] = {}
-    for text in generate(PopulationConfig(patients=patients, seed=0, order="patient")):
-        line = json.loads(text)
-        patient_order.setdefault(line["patient_id"], None)
-        if line.get("type") == "authorization_request":
-            body = {k: v for k, v in line.items() if k not in ("type", "authorization_id")}
-            question_bodies.append(body)
-            questions.append(EligibilityIn.model_validate(body).to_query())
-            continue
-        day = clinical_date_of(line)
-        if day is None:  # a void: it sits on the date of what it voids
-            day = day_of_event.get((line["patient_id"], line.get("voided_event_id", "")), "")
-        day_of_event[(line["patient_id"], line["event_id"])] = day
-        events.append(event_of.validate_python(line).to_command())
-        bodies.append(line)
-        dates.append(day)
-    order = sorted(range(len(events)), key=lambda i: (dates[i], i))
+    question_at: list[int] = []  # offsets of authorization requests
+    tenth_question_at: list[int] = []
+    position = 0
+    with path.open("wb") as f:
+        for text in generate(PopulationConfig(patients=patients, seed=0, order="patient")):
+            data = (text + "\n").encode()
+            line = json.loads(text)
+            pid = line["patient_id"]
+            patient_order.setdefault(pid, None)
+            in_tenth = len(patient_order) <= tenth_patients
+            if line.get("type") == "authorization_request":
+                question_at.append(position)
+                if in_tenth:
+                    tenth_question_at.append(position)
+            else:
+                day = clinical_date_of(line)
+                if day is None:  # a void: it sits on the date of what it voids
+                    day = day_of_event.get((pid, line.get("voided_event_id", "")), "")
+                day_of_event[(pid, line["event_id"])] = day
+                offsets.append(position)
+                dates.append(day)
+                if in_tenth:
+                    tenth_events += 1
+            f.write(data)
+            position += len(data)
+    order = array("l", sorted(range(len(offsets)), key=lambda i: (dates[i], i)))
+    rng = random.Random(7)
+
+    def parse_questions(at: list[int], count: int) -> tuple[list[Any], list[dict[str, Any]]]:
+        chosen = [rng.choice(at) for _ in range(count)] if at else []
+        bodies: list[dict[str, Any]] = []
+        with path.open("rb") as f:
+            for offset in chosen:
+                f.seek(offset)
+                line = json.loads(f.readline())
+                bodies.append(
+                    {k: v for k, v in line.items() if k not in ("type", "authorization_id")}
+                )
+        return [EligibilityIn.model_validate(b).to_query() for b in bodies], bodies
+
+    questions, bodies = parse_questions(question_at, sample)
+    tenth_questions, _ = parse_questions(tenth_question_at, tenth_sample)
     return Population(
-        events=events,
-        bodies=bodies,
+        path=path,
+        event_offsets=offsets,
         sorted_order=order,
-        questions=questions,
-        question_bodies=question_bodies,
         patients=list(patient_order),
-        patient_of_event=[e.patient_id for e in events],
-        patients_of_question=[q.patient_id for q in questions],
+        tenth_events=tenth_events,
+        question_count=len(question_at),
+        questions=questions,
+        question_bodies=bodies,
+        tenth_questions=tenth_questions,
     )
 
 
@@ -219,9 +276,8 @@ class Stores:
 
         with psycopg.connect(self.url, autocommit=True) as conn:
             row = conn.execute(
-                "SELECT pg_total_relation_size(format('%I.%I', %s::text, "
-                "'injectionledger_events')::regclass)",
-                (settings.postgres_schema,),
+                "SELECT pg_total_relation_size(%s::regclass)",
+                (f'"{settings.postgres_schema}"."injectionledger_events"',),
             ).fetchone()
         return int(row[0]) if row else 0
 
@@ -242,44 +298,57 @@ def batches_of(items: Sequence[Any], size: int = BATCH) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def ingest(ledger: Any, batches: list[list[Any]]) -> tuple[int, float, int]:
+def ingest(ledger: Any, batches: Iterable[list[Any]]) -> tuple[int, float, int]:
     """Record the batches; a refused event is dropped and its batch recorded without it
-    (reported). Returns (events sent, seconds, events refused)."""
+    (reported). Only the ledger's calls are timed (reading and parsing the file is not).
+    Returns (events sent, seconds, events refused)."""
     from domain.errors import InvalidInput
 
     sent = refused = 0
-    started = time.perf_counter()
+    seconds = 0.0
     for batch in batches:
         pending = list(batch)
         while pending:
+            started = time.perf_counter()
             try:
                 ledger.record_batch(pending)
+                seconds += time.perf_counter() - started
                 break
             except InvalidInput as exc:
+                seconds += time.perf_counter() - started
                 bad = {e.index for e in exc.errors if e.index is not None}
                 if not bad:
                     raise
                 refused += len(bad)
                 pending = [c for i, c in enumerate(pending) if i not in bad]
         sent += len(batch)
-    return sent, time.perf_counter() - started, refused
+    return sent, seconds, refused
 
 
-def library_ceiling(app: Any, batches: list[list[Any]], clock: Callable[[], datetime]) -> float:
-    """Save the same events straight through the library: the events' fields are worked
-    out first (untimed, by the ledger's own validation on in-memory state), then each batch's
-    aggregates are built in memory and saved, timed. Returns events per second."""
+def library_ceiling(app: Any, batches: Iterable[list[Any]], clock: Callable[[], datetime]) -> float:
+    """Save the same events straight through the library: each batch's events' fields are
+    worked out first (untimed, by the ledger's own validation on in-memory state), then the
+    batch's aggregates are built in memory and saved, timed. Returns events per second.
+    Batches come in patient order, so the in-memory state of the patients not seen lately is
+    let go (memory stays bounded at full scale)."""
     from adapters.eventstore import FUTURE_GRACE, _PatientWork, fingerprint
     from domain.catalog import Region
     from domain.events import PatientRegion
 
     latest = clock().astimezone(UTC).date() + FUTURE_GRACE
-    work: dict[str, Any] = {}
-    prepared: list[list[tuple[str, str, Any, dict[str, Any]]]] = []
+    work: OrderedDict[str, Any] = OrderedDict()
+    streams: OrderedDict[tuple[str, str], Any] = OrderedDict()
+    now = clock()
+    events = 0
+    seconds = 0.0
     for batch in batches:
-        out = []
+        events += len(batch)
+        prepared = []
         for command in batch:
-            patient = work.setdefault(command.patient_id, _PatientWork(None))
+            patient = work.get(command.patient_id)
+            if patient is None:
+                patient = work[command.patient_id] = _PatientWork(None)
+            work.move_to_end(command.patient_id)
             print_ = fingerprint(command.payload())
             if patient.known(command.event_id) is not None:
                 continue  # a resend: the library would store nothing either
@@ -288,15 +357,12 @@ def library_ceiling(app: Any, batches: list[list[Any]], clock: Callable[[], date
             except Exception:
                 continue
             patient.entries[command.event_id] = entry
-            out.append((command.patient_id, region, cls, fields_))
-        prepared.append(out)
-    events = sum(len(b) for b in batches)
-    streams: dict[tuple[str, str], Any] = {}
-    now = clock()
-    started = time.perf_counter()
-    for batch_events in prepared:
+            prepared.append((command.patient_id, region, cls, fields_))
+        while len(work) > KEEP_PATIENTS:
+            work.popitem(last=False)
+        started = time.perf_counter()
         touched: dict[tuple[str, str], Any] = {}
-        for patient_id, region, cls, fields_ in batch_events:
+        for patient_id, region, cls, fields_ in prepared:
             key = (patient_id, region)
             stream = streams.get(key)
             if stream is None:
@@ -305,7 +371,12 @@ def library_ceiling(app: Any, batches: list[list[Any]], clock: Callable[[], date
             touched[key] = stream
         if touched:
             app.save(*touched.values())
-    return events / (time.perf_counter() - started)
+        seconds += time.perf_counter() - started
+        for key in touched:
+            streams.move_to_end(key)
+        while len(streams) > 3 * KEEP_PATIENTS:
+            streams.popitem(last=False)
+    return events / seconds
 
 
 # ------------------------------------------------------------------------------ decisions
@@ -327,34 +398,57 @@ def decide_timings(tracker: Any, questions: Sequence[Any]) -> list[float]:
     return out
 
 
+BASELINE_INTERVAL = (
+    "SELECT MAX(dos) FROM {table} WHERE patient_id = ? AND region = ? AND family = 'esi' "
+    "AND dos < ?"
+)
+BASELINE_CAP = (
+    "SELECT COUNT(*) FROM {table} WHERE patient_id = ? AND region = ? AND family = 'esi' "
+    "AND dos > ? AND dos <= ?"
+)
+
+
 def baseline_sql(
-    db: Path, rows: list[tuple[str, str, str, str]], questions: Sequence[Any]
+    stores: Stores, rows: list[tuple[str, str, str, str]], questions: Sequence[Any]
 ) -> float:
     """p50 (ms) of the esi interval and 12-month rolling count as two indexed SQL queries
-    over one table of procedures, for the same requests."""
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE p (patient_id TEXT, region TEXT, family TEXT, dos TEXT)")
-    conn.executemany("INSERT INTO p VALUES (?, ?, ?, ?)", rows)
-    conn.execute("CREATE INDEX p_key ON p (patient_id, region, family, dos)")
-    conn.commit()
+    over one table of procedures, for the same requests, in the same kind of store."""
+    if stores.kind == "postgres":
+        import psycopg
+
+        schema = stores.settings("baseline").postgres_schema
+        table = f'"{schema}".p'
+        conn: Any = psycopg.connect(stores.url, autocommit=True)
+        conn.execute(f"CREATE TABLE {table} (patient_id TEXT, region TEXT, family TEXT, dos DATE)")
+        with conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s, %s)", rows)
+        conn.execute(f"CREATE INDEX ON {table} (patient_id, region, family, dos)")
+        conn.execute(f"ANALYZE {table}")
+        mark = "%s"
+    else:
+        table = "p"
+        conn = sqlite3.connect(stores.root / "baseline.sqlite")
+        conn.execute("CREATE TABLE p (patient_id TEXT, region TEXT, family TEXT, dos TEXT)")
+        conn.executemany("INSERT INTO p VALUES (?, ?, ?, ?)", rows)
+        conn.execute("CREATE INDEX p_key ON p (patient_id, region, family, dos)")
+        conn.commit()
+        mark = "?"
+    interval = BASELINE_INTERVAL.format(table=table).replace("?", mark)
+    cap = BASELINE_CAP.format(table=table).replace("?", mark)
     timings = []
-    for q in questions:
-        dos = q.procedure.date_of_service
-        region = q.procedure.region.value
-        year_ago = date(dos.year - 1, dos.month, min(dos.day, 28)).isoformat()
-        started = time.perf_counter()
-        conn.execute(
-            "SELECT MAX(dos) FROM p WHERE patient_id = ? AND region = ? AND family = 'esi' "
-            "AND dos < ?",
-            (q.patient_id, region, dos.isoformat()),
-        ).fetchone()
-        conn.execute(
-            "SELECT COUNT(*) FROM p WHERE patient_id = ? AND region = ? AND family = 'esi' "
-            "AND dos > ? AND dos <= ?",
-            (q.patient_id, region, year_ago, dos.isoformat()),
-        ).fetchone()
-        timings.append((time.perf_counter() - started) * 1000)
-    conn.close()
+    try:
+        for q in questions:
+            dos = q.procedure.date_of_service
+            region = q.procedure.region.value
+            year_ago = date(dos.year - 1, dos.month, min(dos.day, 28))
+            started = time.perf_counter()
+            conn.execute(interval, (q.patient_id, region, dos.isoformat())).fetchone()
+            conn.execute(
+                cap, (q.patient_id, region, year_ago.isoformat(), dos.isoformat())
+            ).fetchone()
+            timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        conn.close()
     return statistics.median(timings)
 
 
@@ -512,32 +606,32 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
     result: dict[str, Any] = dict.fromkeys(KEYS)
     extra: dict[str, Any] = {"scale": scale_name, "patients": scale.patients}
     stores = Stores(kind, root, url)
-    rng = random.Random(12)
 
     def clock() -> datetime:
         return datetime.now(UTC)
 
     try:
         log(f"generating {scale.patients} patients")
-        pop = population(scale.patients)
-        extra["events"] = len(pop.events)
-        extra["authorization_requests"] = len(pop.questions)
+        pop = population(
+            scale.patients,
+            root,
+            sample=max(scale.decisions, scale.http_requests),
+            tenth_sample=min(scale.decisions, 2000),
+        )
+        extra["events"] = pop.event_count
+        extra["authorization_requests"] = pop.question_count
 
         # -- import, patient order, in two parts: the first tenth, then the rest
-        tenth = set(pop.patients[: max(1, len(pop.patients) // 10)])
-        first = [c for c in pop.events if c.patient_id in tenth]
-        rest = [c for c in pop.events if c.patient_id not in tenth]
+        everything = range(pop.event_count)
         main_settings = stores.settings("main")
         ledger: InjectionLedger = build_ledger(main_settings, clock)
         tracker = Tracker(ledger, clock)
-        log(f"importing {len(pop.events)} events (patient order)")
-        sent_1, seconds_1, refused_1 = ingest(ledger, batches_of(first))
-        tenth_questions = [q for q in pop.questions if q.patient_id in tenth]
+        log(f"importing {pop.event_count} events (patient order)")
+        sent_1, seconds_1, refused_1 = ingest(ledger, pop.batches(everything[: pop.tenth_events]))
         p50_tenth: float | None = None
-        if tenth_questions:
-            sample = [rng.choice(tenth_questions) for _ in range(min(scale.decisions, 2000))]
-            p50_tenth = statistics.median(decide_timings(tracker, sample))
-        sent_2, seconds_2, refused_2 = ingest(ledger, batches_of(rest))
+        if pop.tenth_questions:
+            p50_tenth = statistics.median(decide_timings(tracker, pop.tenth_questions))
+        sent_2, seconds_2, refused_2 = ingest(ledger, pop.batches(everything[pop.tenth_events :]))
         result["import_events_per_s"] = (sent_1 + sent_2) / (seconds_1 + seconds_2)
         extra["import_refused"] = refused_1 + refused_2
 
@@ -546,11 +640,11 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         ceiling_app = build_ledger(ceiling_settings, clock)
         try:
             result["import_ceiling_events_per_s"] = library_ceiling(
-                ceiling_app, batches_of(pop.events), clock
+                ceiling_app, pop.batches(everything), clock
             )
         finally:
             ceiling_app.close()
-        stored_events = len(pop.events) - extra["import_refused"]
+        stored_events = pop.event_count - extra["import_refused"]
         result["store_bytes_per_event"] = stores.size(main_settings) / max(1, stored_events)
         extra["library_store_bytes_per_event"] = stores.size(ceiling_settings) / max(
             1, stored_events
@@ -560,16 +654,14 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         sorted_settings = stores.settings("sorted")
         sorted_ledger = build_ledger(sorted_settings, clock)
         try:
-            sent, seconds, _ = ingest(
-                sorted_ledger, batches_of([pop.events[i] for i in pop.sorted_order])
-            )
+            sent, seconds, _ = ingest(sorted_ledger, pop.batches(pop.sorted_order))
             result["import_sorted_feed_events_per_s"] = sent / seconds
         finally:
             sorted_ledger.close()
 
         # -- decisions in process, whole population stored
         log(f"{scale.decisions} eligibility decisions in process")
-        questions = [rng.choice(pop.questions) for _ in range(scale.decisions)]
+        questions = pop.questions[: scale.decisions]
         timings = decide_timings(tracker, questions)
         result["elig_inproc_p50_ms"] = statistics.median(timings)
         result["elig_inproc_p99_ms"] = percentile(timings, 0.99)
@@ -603,7 +695,7 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
             ]
         finally:
             opened.close()
-        result["baseline_sql_p50_ms"] = baseline_sql(root / "baseline.sqlite", rows, questions)
+        result["baseline_sql_p50_ms"] = baseline_sql(stores, rows, questions)
 
         # -- the compliance report over the last year
         log("the compliance report, one year")
@@ -644,7 +736,7 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
 
         # -- HTTP: decisions on the main store, then ingest into a fresh one
         log("eligibility over HTTP")
-        bodies = [rng.choice(pop.question_bodies) for _ in range(scale.http_requests)]
+        bodies = pop.question_bodies[: scale.http_requests]
         with server(main_settings) as base:
             http_decisions(base, bodies[:5], 1)  # warm the server's imports, not its data
             latencies, _ = http_decisions(base, bodies, 1)
@@ -654,7 +746,7 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
             result["elig_http_rps_8_clients"] = rps
 
         log("ingest over HTTP (fresh store)")
-        subset = pop.bodies[: scale.http_ingest_events]
+        subset = list(pop.lines(range(min(scale.http_ingest_events, pop.event_count))))
         patients = list(dict.fromkeys(b["patient_id"] for b in subset))
         half = len(patients) // 2
         one = [b for b in subset if b["patient_id"] in set(patients[:half])]
