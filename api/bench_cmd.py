@@ -14,18 +14,26 @@ What each figure is
   saved straight through the library (aggregates built in memory, the same batches, a fresh
   store of the same kind); ``import_sorted_feed_events_per_s``: the same events sorted by
   clinical date across patients, into a fresh store.
-- ``http_ingest_events_per_s``: batches of 100 posted to a real ``injtrack serve`` on
-  loopback into a fresh store, with 1 and with 4 clients (the better of the two; both in
-  ``http_ingest_by_clients``).
+- ``http_ingest_events_per_s``: batches of 100 posted to a real ``injtrack serve`` (the
+  recommended workers, see ``elig_http_*``) on loopback into a fresh store, with 1 and with
+  4 clients (the better of the two; both in ``http_ingest_by_clients``, and on one worker
+  in ``http_ingest_by_workers``).
 - ``elig_inproc_p50_ms`` / ``p99``: the population's own authorization requests as
   eligibility questions through :meth:`Tracker.decide`; ``elig_growth_ratio``: p50 with the
   whole population stored over p50 when the first tenth was; ``baseline_sql_p50_ms``: the
   esi interval and the 12-month rolling count of the same requests as two indexed SQL
   queries over one table.
-- ``elig_http_*``: the same requests over HTTP, 1 client, then 8 clients at once.
+- ``elig_http_*``: the same requests over HTTP to a real ``injtrack serve`` with the worker
+  count the README recommends (one per core: ``http_server`` says which, and the loop and
+  HTTP parser), 1 client, then 8 clients at once, each on a keep-alive connection;
+  ``elig_http_by_workers`` has the same figures on one worker beside them;
+  ``trail_commit_p50_ms``: one access-trail append committed alone on this disk (the fsync
+  a lone request waits for).
 - ``rebuild_events_per_s``: the read model rebuilt from the whole log, per notification;
   ``rebuild_ceiling_events_per_s``: the library reading and decoding the same log.
 - ``report_seconds``: the compliance report of the last year, whole population.
+- ``audit_p50_ms`` / ``audit_p99_ms`` (issue 11, beside the keys): the audit replay of one
+  patient with authorizations (timeline, every decision replayed and decided now).
 - ``cds_hooks_p50_ms`` / ``cds_hooks_p99_ms`` (issue 14, beside the keys above): CDS Hooks
   ``order-sign`` calls of five draft orders, each decided and recorded, on a fresh store
   (:mod:`api.cds_bench`).
@@ -89,6 +97,7 @@ class Scale:
     decisions: int  # in-process eligibility requests at full size
     http_requests: int  # per HTTP phase
     http_ingest_events: int  # events posted over HTTP (a prefix of the population)
+    audits: int  # patients audited (issue 11's audit replay)
     big_patient_events: int = 30_000  # the one very large patient (issue 12)
 
 
@@ -98,13 +107,22 @@ SCALES: dict[str, Scale] = {
         decisions=200,
         http_requests=60,
         http_ingest_events=600,
+        audits=20,
         big_patient_events=1_500,
     ),
     "medium": Scale(
-        patients=10_000, decisions=10_000, http_requests=2_000, http_ingest_events=20_000
+        patients=10_000,
+        decisions=10_000,
+        http_requests=2_000,
+        http_ingest_events=20_000,
+        audits=300,
     ),
     "full": Scale(
-        patients=100_000, decisions=10_000, http_requests=4_000, http_ingest_events=40_000
+        patients=100_000,
+        decisions=10_000,
+        http_requests=4_000,
+        http_ingest_events=40_000,
+        audits=300,
     ),
 }
 BATCH = 100
@@ -463,7 +481,8 @@ def free_port() -> int:
 
 @contextmanager
 def server(settings: Any, workers: int = 1) -> Iterator[str]:
-    """A real ``injtrack serve`` on loopback over these settings."""
+    """A real ``injtrack serve --workers N`` on loopback over these settings, once every
+    worker has started."""
     import httpx
 
     port = free_port()
@@ -478,9 +497,7 @@ def server(settings: Any, workers: int = 1) -> Iterator[str]:
     else:
         env.pop("INJTRACK_DATABASE_URL", None)
     command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
+    command += ["--port", str(port), "--workers", str(workers)]
     # The server logs every request: its output goes to a file, never to a pipe nobody
     # reads (a full pipe blocks the server's logging, and with it every request).
     with tempfile.TemporaryFile(mode="w+") as output:
@@ -489,13 +506,16 @@ def server(settings: Any, workers: int = 1) -> Iterator[str]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                with suppress(httpx.TransportError):
+                    output.seek(0)
+                    started = output.read().count("Application startup complete")
+                    if (
+                        started >= workers
+                        and httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+                    ):
                         break
-                except httpx.TransportError:
-                    pass
                 if proc.poll() is not None or time.monotonic() > deadline:
                     output.seek(0)
                     raise RuntimeError(f"the server did not start: {output.read()[-4000:]}")
@@ -541,27 +561,106 @@ def http_ingest(base: str, bodies_by_client: list[list[dict[str, Any]]]) -> floa
 
 def http_decisions(
     base: str, bodies: Sequence[dict[str, Any]], clients: int
-) -> tuple[list[float], float]:
-    """Latencies (ms) and requests per second of eligibility requests from ``clients``
-    concurrent clients, each sending its share of ``bodies`` in turn."""
-    import httpx
+) -> tuple[list[float], float, int]:
+    """Latencies (ms), requests per second and failures (answers other than 200) of
+    eligibility requests from ``clients`` concurrent clients, each on one keep-alive
+    connection sending its share of ``bodies`` in turn. The client is the standard
+    library's: it shares the machine's two cores with the server, so it should cost little
+    (each body is JSON-encoded before the clock starts; the server's work is all timed)."""
+    import http.client
+    from urllib.parse import urlsplit
 
+    where = urlsplit(base)
     latencies: list[float] = []
+    failures: list[int] = []
     lock = threading.Lock()
+    headers = {"content-type": "application/json"}
 
     def client(n: int) -> None:
-        mine = bodies[n::clients]
+        payloads = [json.dumps(body).encode() for body in bodies[n::clients]]
         local: list[float] = []
-        with httpx.Client(base_url=base, timeout=60) as http:
-            for body in mine:
+        failed: list[int] = []
+        conn = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=60)
+        try:
+            for payload in payloads:
                 started = time.perf_counter()
-                http.post("/v1/eligibility", json=body)
+                conn.request("POST", "/v1/eligibility", body=payload, headers=headers)
+                response = conn.getresponse()
+                response.read()
                 local.append((time.perf_counter() - started) * 1000)
+                if response.status != 200:
+                    failed.append(response.status)
+        finally:
+            conn.close()
         with lock:
             latencies.extend(local)
+            failures.extend(failed)
 
     seconds = in_threads(clients, client)
-    return latencies, len(bodies) / seconds
+    if failures:
+        log(f"eligibility over HTTP: {len(failures)} answers were not 200 (first {failures[0]})")
+    return latencies, len(bodies) / seconds, len(failures)
+
+
+def http_eligibility(
+    settings: Any, bodies: Sequence[dict[str, Any]], workers: int
+) -> dict[str, Any]:
+    """p50/p99 with 1 client, requests/s (and p50) with 8, on a server of ``workers``."""
+    with server(settings, workers) as base:
+        http_decisions(base, bodies[:40], 8)  # warm every worker's imports, not its data
+        one, _, failed_1 = http_decisions(base, bodies, 1)
+        eight, rps, failed_8 = http_decisions(base, bodies, 8)
+    return {
+        "workers": workers,
+        "p50_ms": statistics.median(one),
+        "p99_ms": percentile(one, 0.99),
+        "rps_8_clients": rps,
+        "p50_ms_8_clients": statistics.median(eight),
+        "failures": failed_1 + failed_8,
+    }
+
+
+def trail_commit_ms(path: Path, commits: int = 200) -> float:
+    """p50 of one access-trail append committed alone (an fsync'd SQLite transaction, what a
+    lone request waits for before it answers) on this machine's disk, this run."""
+    from adapters.access import AccessEntry, SQLiteAccessStore
+
+    store = SQLiteAccessStore(path)
+    entry = AccessEntry(
+        at=datetime.now(UTC),
+        request_id="bench",
+        key_name=None,
+        role="payer",
+        method="POST",
+        route="/v1/eligibility",
+        patient_id="bench",
+        status=200,
+        outcome="ok",
+    )
+    timings = []
+    try:
+        for _ in range(commits):
+            started = time.perf_counter()
+            store.append([entry])
+            timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        store.close()
+    return statistics.median(timings)
+
+
+def http_server_stack() -> dict[str, Any]:
+    """What ``injtrack serve`` runs on: the event loop and HTTP parser uvicorn picks
+    (``auto``: uvloop and httptools when installed), and the workers the README
+    recommends on this machine."""
+    from importlib.util import find_spec
+
+    from api.cli import recommended_workers
+
+    return {
+        "loop": "uvloop" if find_spec("uvloop") else "asyncio",
+        "http": "httptools" if find_spec("httptools") else "h11",
+        "workers": recommended_workers(),
+    }
 
 
 # ---------------------------------------------------------------------------- the machine
@@ -699,20 +798,47 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
 
         # -- the compliance report over the last year
         log("the compliance report, one year")
-        with suppress(ImportError):
-            from api.views import report_source
-            from application.compliance import Period, compliance_report
-            from application.population import DEFAULT_END
-            from policies import registry
+        from api.schemas.eligibility import decision_json
+        from api.views import report_source
+        from application.audit import audit_patient
+        from application.compliance import Period, compliance_report
+        from application.population import DEFAULT_END
+        from policies import registry
 
+        started = time.perf_counter()
+        with report_source(main_settings, ledger) as source:
+            compliance_report(
+                source,
+                registry.get("nia"),
+                Period(DEFAULT_END - timedelta(days=364), DEFAULT_END),
+            )
+        result["report_seconds"] = time.perf_counter() - started
+
+        # -- the audit replay of one patient (issue 11: "answers in milliseconds")
+        log("auditing patients with authorizations")
+        from api.lines import parse_line
+
+        audited = list(dict.fromkeys(b["patient_id"] for b in pop.question_bodies))
+        audited = audited[: scale.audits]
+        chosen = set(audited)
+        # Their sampled requests decided and recorded first (untimed), so each audit has
+        # decisions to replay.
+        tracker.authorize_many(
+            [
+                parse_line(body | {"type": "authorization_request", "authorization_id": f"B{n}"})
+                for n, body in enumerate(pop.question_bodies)
+                if body["patient_id"] in chosen
+            ],
+            decision_json,
+        )
+        audit_ms = []
+        for patient_id in audited:
             started = time.perf_counter()
-            with report_source(main_settings, ledger) as source:
-                compliance_report(
-                    source,
-                    registry.get("nia"),
-                    Period(DEFAULT_END - timedelta(days=364), DEFAULT_END),
-                )
-            result["report_seconds"] = time.perf_counter() - started
+            audit_patient(ledger, patient_id, decision_json)
+            audit_ms.append((time.perf_counter() - started) * 1000)
+        if audit_ms:
+            extra["audit_p50_ms"] = statistics.median(audit_ms)
+            extra["audit_p99_ms"] = percentile(audit_ms, 0.99)
         ledger.close()
 
         # -- CDS Hooks / CRD: order-sign calls of five orders, each recorded (issue 14)
@@ -735,31 +861,40 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         )
 
         # -- HTTP: decisions on the main store, then ingest into a fresh one
-        log("eligibility over HTTP")
+        stack = http_server_stack()
+        extra["http_server"] = stack
         bodies = pop.question_bodies[: scale.http_requests]
-        with server(main_settings) as base:
-            http_decisions(base, bodies[:5], 1)  # warm the server's imports, not its data
-            latencies, _ = http_decisions(base, bodies, 1)
-            result["elig_http_p50_ms"] = statistics.median(latencies)
-            result["elig_http_p99_ms"] = percentile(latencies, 0.99)
-            _, rps = http_decisions(base, bodies, 8)
-            result["elig_http_rps_8_clients"] = rps
+        by_workers: dict[str, Any] = {}
+        for workers in dict.fromkeys((1, stack["workers"])):
+            log(f"eligibility over HTTP, {workers} worker(s)")
+            by_workers[str(workers)] = http_eligibility(main_settings, bodies, workers)
+        extra["elig_http_by_workers"] = by_workers
+        chosen = by_workers[str(stack["workers"])]  # what the README recommends
+        result["elig_http_p50_ms"] = chosen["p50_ms"]
+        result["elig_http_p99_ms"] = chosen["p99_ms"]
+        result["elig_http_rps_8_clients"] = chosen["rps_8_clients"]
 
-        log("ingest over HTTP (fresh store)")
         subset = list(pop.lines(range(min(scale.http_ingest_events, pop.event_count))))
         patients = list(dict.fromkeys(b["patient_id"] for b in subset))
-        half = len(patients) // 2
-        one = [b for b in subset if b["patient_id"] in set(patients[:half])]
-        others = [b for b in subset if b["patient_id"] not in set(patients[:half])]
+        first_half = set(patients[: len(patients) // 2])
+        one = [b for b in subset if b["patient_id"] in first_half]
+        client_of = {pid: n % 4 for n, pid in enumerate(p for p in patients if p not in first_half)}
         by_client: list[list[dict[str, Any]]] = [[], [], [], []]
-        for n, pid in enumerate(patients[half:]):
-            by_client[n % 4].extend(b for b in others if b["patient_id"] == pid)
-        http_settings = stores.settings("http")
-        with server(http_settings) as base:
-            rate_1 = http_ingest(base, [one])
-            rate_4 = http_ingest(base, [c for c in by_client if c])
-        extra["http_ingest_by_clients"] = {"1": rate_1, "4": rate_4}
-        result["http_ingest_events_per_s"] = max(rate_1, rate_4)
+        for b in subset:
+            if b["patient_id"] not in first_half:
+                by_client[client_of[b["patient_id"]]].append(b)
+        ingest_by_workers: dict[str, Any] = {}
+        for workers in dict.fromkeys((1, stack["workers"])):
+            log(f"ingest over HTTP, {workers} worker(s) (fresh store)")
+            with server(stores.settings(f"http{workers}"), workers) as base:
+                rate_1 = http_ingest(base, [one])
+                rate_4 = http_ingest(base, [c for c in by_client if c])
+            ingest_by_workers[str(workers)] = {"1": rate_1, "4": rate_4}
+        extra["http_ingest_by_workers"] = ingest_by_workers
+        chosen_ingest = ingest_by_workers[str(stack["workers"])]
+        extra["http_ingest_by_clients"] = chosen_ingest
+        result["http_ingest_events_per_s"] = max(chosen_ingest.values())
+        extra["trail_commit_p50_ms"] = trail_commit_ms(root / "trail.sqlite")
     finally:
         stores.drop()
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -812,6 +947,11 @@ def _bench(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="injtrack-bench-") as tmp:
         result = run(args.scale, args.store, Path(tmp), url)
     print(table(result))
+    if result.get("audit_p50_ms") is not None:
+        print(
+            f"audit_p50_ms {result['audit_p50_ms']:.1f} (p99 {result['audit_p99_ms']:.1f}): "
+            "one patient's audit replay, patients with authorizations (issue 11)"
+        )
     if result.get("cds_hooks_p99_ms") is not None:
         print(
             f"cds_hooks_p99_ms {result['cds_hooks_p99_ms']:.1f} "
