@@ -28,7 +28,6 @@ source and the application's mapper.
 
 from __future__ import annotations
 
-import gc
 import json
 import multiprocessing
 from abc import abstractmethod
@@ -431,18 +430,6 @@ class ReadModel(TrackingRecorder):
         _check_page_size(page_size)
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        with _no_cycle_collection():
-            return self._rebuild(application_name, source, mapper, page_size, on_page, workers)
-
-    def _rebuild(
-        self,
-        application_name: str,
-        source: NotificationSource,
-        mapper: Mapper[UUID],
-        page_size: int,
-        on_page: Callable[[PageResult], None] | None,
-        workers: int,
-    ) -> int:
         b = self.beside()
         with self._transaction() as c:
             for statement in self.view_drop_statements(b) + self.view_table_statements(
@@ -786,20 +773,6 @@ def _rows_of(
         raise ProjectionError(
             notification_id, culprit.event.TOPIC, f"the fold fails on it ({exc})"
         ) from exc
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector: a rebuild allocates millions of short-lived,
-    acyclic objects (decoded events, folds, rows), freed by reference counting, and the
-    collector's passes over every live object of the process were a fifth of its time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _check_page_size(page_size: int) -> None:

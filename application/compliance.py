@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from application.batch import cyclic_gc_paused
 from application.judging import (
     AuthorizationRef,
     Finding,
@@ -222,7 +223,18 @@ def compliance_report(
     period: Period,
     as_of: datetime | None = None,
 ) -> ComplianceReport:
-    """The compliance report of ``policy_set`` over the dates of service in ``period``."""
+    """The compliance report of ``policy_set`` over the dates of service in ``period``
+    (the cyclic garbage collector paused meanwhile: :func:`application.batch.cyclic_gc_paused`)."""
+    with cyclic_gc_paused():
+        return _compliance_report(source, policy_set, period, as_of)
+
+
+def _compliance_report(
+    source: ReportSource,
+    policy_set: PolicySet,
+    period: Period,
+    as_of: datetime | None,
+) -> ComplianceReport:
     window = authorization_window(policy_set)
     checks = checks_for(policy_set)
     before_days, after_days = window.reach_days()

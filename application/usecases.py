@@ -23,6 +23,7 @@ from typing import Any
 
 from adapters.eventstore import IngestResult, InjectionLedger, fingerprint
 from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_up
+from application.batch import cyclic_gc_paused
 from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
 from domain.errors import EventIdConflict, FieldError
@@ -322,12 +323,14 @@ def rebuild_view(
 ) -> int:
     """Build the read model again from the whole event log beside the live one and swap it
     in on success (the live view stays readable, and unchanged on failure); ``workers``
-    processes fold the patients (the rows are the same for any number)."""
-    return view.rebuild(
-        ledger.name,
-        ledger.recorder,
-        ledger.mapper,
-        page_size=page_size,
-        on_page=on_page,
-        workers=workers,
-    )
+    processes fold the patients (the rows are the same for any number). The cyclic garbage
+    collector is paused meanwhile (:func:`~application.batch.cyclic_gc_paused`)."""
+    with cyclic_gc_paused():
+        return view.rebuild(
+            ledger.name,
+            ledger.recorder,
+            ledger.mapper,
+            page_size=page_size,
+            on_page=on_page,
+            workers=workers,
+        )
