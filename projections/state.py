@@ -211,12 +211,17 @@ class FamilyState:
     position_of: dict[str, int] = field(default_factory=dict)  # event id -> position
     # The procedures' dates, in the same (date) order: windows are found by bisection.
     dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    # The boundaries' dates when they are in date order (None: looked through one by one).
+    boundary_dates: tuple[date, ...] | None = field(init=False, repr=False, compare=False)
     # Pairings already worked out on this (immutable) state, by window.
     memo: dict[Span, Pairing] = field(init=False, repr=False, compare=False, default_factory=dict)
     ids: dict[str, Procedure] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dates", tuple(p.date_of_service for p in self.procedures))
+        days = tuple(f.date for f in self.boundaries)
+        ordered = all(a <= b for a, b in pairwise(days))
+        object.__setattr__(self, "boundary_dates", days if ordered else None)
 
     @property
     def by_id(self) -> dict[str, Procedure]:
@@ -256,9 +261,16 @@ class FamilyState:
     def _starts_new_episode(self, previous: Procedure | None, on: date) -> EpisodeReason | None:
         if previous is None:
             return EpisodeReason.FIRST_PROCEDURE
-        for fact in self.boundaries:
-            if previous.date_of_service < fact.date <= on:
-                return EpisodeReason.SURGERY if fact.kind == "surgery" else EpisodeReason.PATHOLOGY
+        if self.boundary_dates is not None:  # in date order: the first one after previous
+            index = bisect_right(self.boundary_dates, previous.date_of_service)
+            found = self.boundaries[index] if index < len(self.boundaries) else None
+            if found is not None and found.date <= on:
+                return EpisodeReason.SURGERY if found.kind == "surgery" else EpisodeReason.PATHOLOGY
+        else:
+            for fact in self.boundaries:
+                if previous.date_of_service < fact.date <= on:
+                    kind = fact.kind
+                    return EpisodeReason.SURGERY if kind == "surgery" else EpisodeReason.PATHOLOGY
         if on >= EPISODE_GAP.after(previous.date_of_service):
             return EpisodeReason.TWO_YEAR_GAP
         return None
