@@ -318,9 +318,16 @@ def rebuild_view(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     on_page: Callable[[PageResult], None] | None = None,
+    workers: int = 1,
 ) -> int:
     """Build the read model again from the whole event log beside the live one and swap it
-    in on success (the live view stays readable, and unchanged on failure)."""
+    in on success (the live view stays readable, and unchanged on failure); ``workers``
+    processes fold the patients (the rows are the same for any number)."""
     return view.rebuild(
-        ledger.name, ledger.recorder, ledger.mapper, page_size=page_size, on_page=on_page
+        ledger.name,
+        ledger.recorder,
+        ledger.mapper,
+        page_size=page_size,
+        on_page=on_page,
+        workers=workers,
     )
