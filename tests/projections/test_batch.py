@@ -13,9 +13,8 @@ import pytest
 from adapters.eventstore import InjectionLedger
 from adapters.readmodel import catch_up
 from adapters.report_source import ReadModelReportSource
-from application.batch import cyclic_gc_paused
 from application.compliance import Period, compliance_report
-from application.usecases import rebuild_view
+from application.usecases import collector_paused, rebuild_view
 from policies import registry
 from tests.conftest import SettingsFactory
 from tests.projections.conftest import OpenReadModel, populate
@@ -32,13 +31,13 @@ def collector_on() -> Iterator[None]:
 
 
 def test_the_collector_is_paused_inside_a_batch_and_on_again_after_it(collector_on: None) -> None:
-    with cyclic_gc_paused():
+    with collector_paused():
         assert not gc.isenabled()
     assert gc.isenabled()
 
 
 def test_a_batch_that_fails_still_turns_the_collector_on_again(collector_on: None) -> None:
-    with pytest.raises(RuntimeError), cyclic_gc_paused():
+    with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("the batch failed")
     assert gc.isenabled()
 
@@ -46,8 +45,8 @@ def test_a_batch_that_fails_still_turns_the_collector_on_again(collector_on: Non
 def test_a_batch_inside_another_leaves_the_collector_paused_for_the_outer_one(
     collector_on: None,
 ) -> None:
-    with cyclic_gc_paused():
-        with cyclic_gc_paused():
+    with collector_paused():
+        with collector_paused():
             pass
         assert not gc.isenabled()
     assert gc.isenabled()
