@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import get_topic
 
 from adapters.protect import StoreKeyMismatch
 from adapters.streams import StreamReader
@@ -51,6 +52,7 @@ Clock = Callable[[], datetime]
 _T = TypeVar("_T")
 
 REGIONS: tuple[Region, ...] = (Region.CERVICAL, Region.THORACIC, Region.LUMBAR)
+_REGION_TOPIC = get_topic(PatientRegion)
 FUTURE_GRACE = timedelta(days=1)
 
 
@@ -153,8 +155,17 @@ class InjectionLedger(Application[UUID]):
 
     def record_batch(self, events: Sequence[EventCommand]) -> list[IngestResult]:
         """Validate and store a batch, all or nothing. Raises :class:`InvalidInput`,
-        :class:`EventIdConflict` or :class:`WriteContention` (retryable)."""
-        return self._retrying(lambda: self._record_once(events))
+        :class:`EventIdConflict` or :class:`WriteContention` (retryable).
+
+        The first attempt trusts this process's cached ledgers without reading the store:
+        a ledger another process has written since is stale, and saving against it fails
+        the library's version check (the attempt is re-run on fresh state). What a stale
+        ledger cannot be trusted with is a refusal (a reference it does not know yet), so a
+        batch refused on cached state is validated again on fresh state before answering."""
+        try:
+            return self._retrying(lambda: self._record_once(events, fresh=False))
+        except (InvalidInput, EventIdConflict):
+            return self._retrying(lambda: self._record_once(events, fresh=True))
 
     def _retrying(self, attempt_once: Callable[[], _T]) -> _T:
         """Run one validate-and-save attempt under this process's write lock, re-running it
@@ -172,9 +183,10 @@ class InjectionLedger(Application[UUID]):
                         "concurrent writes to the same patients kept conflicting; "
                         "nothing was stored, retry the request"
                     ) from None
-                time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+                if attempt > 1:  # the first conflict may only be a stale cached ledger
+                    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
-    def _record_once(self, events: Sequence[EventCommand]) -> list[IngestResult]:
+    def _record_once(self, events: Sequence[EventCommand], fresh: bool) -> list[IngestResult]:
         today = self.clock().astimezone(UTC).date()
         latest_allowed = today + FUTURE_GRACE
         work: dict[str, _PatientWork] = {}
@@ -182,7 +194,7 @@ class InjectionLedger(Application[UUID]):
         conflicts: list[FieldError] = []
         results: list[IngestResult] = []
 
-        ledgers = self._load_ledgers({event.patient_id for event in events})
+        ledgers = self._load_ledgers({event.patient_id for event in events}, refresh=fresh)
         for index, event in enumerate(events):
             patient = work.get(event.patient_id)
             if patient is None:
@@ -225,24 +237,67 @@ class InjectionLedger(Application[UUID]):
             raise EventIdConflict(conflicts)
 
         recorded_at = self.clock()
-        aggregates: list[Aggregate] = []
-        for patient_id, patient in work.items():
-            if not patient.entries:
-                continue
-            ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at, self.ids)
-            streams = {
-                region: self._stream(ledger, patient_id, Region(region), recorded_at)
-                for region in patient.regions
-            }
-            ledger.accept(list(patient.entries.values()), recorded_at)
-            aggregates.append(ledger)
-            for region, pending in patient.regions.items():
-                stream = streams[region]
-                for event_class, fields_ in pending:
-                    stream.record(event_class, recorded_at, **fields_)
-                aggregates.append(stream)
-        self._store(aggregates)
+        ledgers_written: list[PatientLedger] = []
+        stored: list[Any] = []
+        try:
+            for patient_id, patient in work.items():
+                if not patient.entries:
+                    continue
+                ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at, self.ids)
+                versions = dict(ledger.region_versions)  # before this batch's entries
+                ledger.accept(list(patient.entries.values()), recorded_at)
+                ledgers_written.append(ledger)
+                stored.extend(ledger.collect_events())
+                for region, pending in patient.regions.items():
+                    stored.extend(
+                        self._region_events(
+                            patient_id, region, versions.get(region), pending, recorded_at
+                        )
+                    )
+        except BaseException:
+            # A cached ledger may have accepted entries that will not be stored.
+            self._forget(patient.ledger for patient in work.values() if patient.ledger)
+            raise
+        self._put(stored, ledgers_written)
         return results
+
+    def _region_events(
+        self,
+        patient_id: str,
+        region: str,
+        version: int | None,
+        pending: list[tuple[type[Aggregate.Event], dict[str, Any]]],
+        recorded_at: datetime,
+    ) -> list[Aggregate.Event]:
+        """The events appending ``pending`` to the patient's stream of a region, whose
+        version the ledger counts (``None``: not yet created), built straight as the
+        library's aggregate would trigger them, without loading or building the stream; a
+        stale version fails the save's version check."""
+        stream_id = self.ids.region(patient_id, region)
+        out: list[Aggregate.Event] = []
+        if version is None:
+            out.append(
+                PatientRegion.Created(
+                    originator_topic=_REGION_TOPIC,
+                    originator_id=stream_id,
+                    originator_version=1,
+                    timestamp=recorded_at,
+                    patient_id=patient_id,
+                    region=region,
+                )
+            )
+            version = 1
+        for event_class, fields_ in pending:
+            version += 1
+            out.append(
+                event_class(
+                    originator_id=stream_id,
+                    originator_version=version,
+                    timestamp=recorded_at,
+                    **fields_,
+                )
+            )
+        return out
 
     def _validate(
         self, event: EventCommand, patient: _PatientWork, print_: str, latest_allowed: date
@@ -450,26 +505,26 @@ class InjectionLedger(Application[UUID]):
 
     # ------------------------------------------------------------------ reading
 
-    def _load_ledgers(self, patient_ids: Iterable[str]) -> dict[str, PatientLedger | None]:
+    def _load_ledgers(
+        self, patient_ids: Iterable[str], refresh: bool = True
+    ) -> dict[str, PatientLedger | None]:
         """The current ledger of each patient (``None`` for a patient never seen), read in
-        one query: cached ledgers are brought forward with only their newer events. Call
-        under the write lock; a caller that changes a ledger and then fails must
-        :meth:`_forget` it."""
+        one query: cached ledgers are brought forward with only their newer events (with
+        ``refresh`` false they are taken as they are, possibly stale: only for a write,
+        whose version check catches that). Call under the write lock; a caller that
+        changes a ledger and then fails must :meth:`_forget` it."""
         ids = {self.ids.ledger(p): p for p in patient_ids}
         cached = {i: self._ledgers.get(i) for i in ids}
-        newer = self.streams.select({i: (c.version if c else 0) for i, c in cached.items()})
+        wanted = {i: (c.version if c else 0) for i, c in cached.items() if refresh or c is None}
+        newer = self.streams.select(wanted) if wanted else {}
         out: dict[str, PatientLedger | None] = {}
         for ledger_id, patient_id in ids.items():
             ledger = cached[ledger_id]
             for stored in newer.get(ledger_id, ()):
                 event: Any = self.mapper.to_domain_event(stored)
                 ledger = event.mutate(ledger)
-            if ledger is not None:
-                self._ledgers[ledger_id] = ledger
-                self._ledgers.move_to_end(ledger_id)
             out[patient_id] = ledger
-        while len(self._ledgers) > self._ledger_cache_size:
-            self._ledgers.popitem(last=False)
+        self._remember(ledger for ledger in out.values() if ledger is not None)
         return out
 
     def _forget(self, aggregates: Iterable[Aggregate]) -> None:
@@ -496,6 +551,27 @@ class InjectionLedger(Application[UUID]):
             event_ids=set(),
         )
         return stream
+
+    def _put(self, events: Sequence[Any], ledgers: Sequence[PatientLedger]) -> None:
+        """Save the events in one transaction; on any failure the ``ledgers`` changed in
+        memory are dropped from the cache (they are read again)."""
+        if not events:
+            return
+        try:
+            self.events.put(events)
+        except BaseException:
+            self._forget(ledgers)
+            raise
+        self._remember(ledgers)
+
+    def _remember(self, ledgers: Iterable[PatientLedger]) -> None:
+        """Cache ledgers as just saved (a patient's first ledger too, so its next batch
+        reads nothing), dropping the least recently used beyond the cache size."""
+        for ledger in ledgers:
+            self._ledgers[ledger.id] = ledger
+            self._ledgers.move_to_end(ledger.id)
+        while len(self._ledgers) > self._ledger_cache_size:
+            self._ledgers.popitem(last=False)
 
     def _store(self, aggregates: Sequence[Aggregate]) -> None:
         """Save the aggregates' pending events in one transaction; on any failure the

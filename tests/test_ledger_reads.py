@@ -32,14 +32,29 @@ def count_selects(ledger: InjectionLedger, monkeypatch: pytest.MonkeyPatch) -> l
 
 
 @on_backends("sqlite", "postgres")
-def test_a_batch_reads_the_ledgers_of_all_its_patients_in_one_query(
+def test_a_batch_reads_the_ledgers_of_all_its_uncached_patients_in_one_query(
     ledger: InjectionLedger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger.record_batch(parse(procedure("a", patient_id="p-1")))
     calls = count_selects(ledger, monkeypatch)
     batch = [procedure(f"e{i}", patient_id=f"p-{i % 7}") for i in range(50)]
     assert {r.status for r in ledger.record_batch(parse(*batch))} == {"recorded"}
-    assert calls == [7]
+    assert calls == [6]  # p-1's ledger is cached as this process saved it
+    ledger.record_batch(parse(*(procedure(f"f{i}", patient_id=f"p-{i}") for i in range(7))))
+    assert calls == [6]  # every ledger is cached now: a write's version check finds staleness
+
+
+@on_backends("sqlite", "postgres")
+def test_a_reference_another_process_recorded_is_accepted_though_this_cache_missed_it(
+    make_ledger: Callable[[], InjectionLedger],
+) -> None:
+    one, two = make_ledger(), make_ledger()
+    one.record_batch(parse(procedure("a")))
+    two.record_batch(parse(procedure("b", on="2025-03-05")))
+    # one's cached ledger does not know "b": refused on cached state, then checked afresh.
+    assert [r.status for r in one.record_batch(parse(outcome("o", of="b")))] == ["recorded"]
+    assert [r.status for r in two.record_batch(parse(outcome("o", of="b")))] == ["duplicate"]
+    assert [r.event.event_id for r in one.patient_events("p-001")] == ["a", "b", "o"]  # type: ignore[attr-defined]
 
 
 @on_backends("sqlite", "postgres")
