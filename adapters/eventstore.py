@@ -27,7 +27,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from adapters.protect import StoreKeyMismatch
-from adapters.streams import StreamReader
+from adapters.streams import StreamReader, select_versions
 from adapters.transcodings import register_all
 from domain.catalog import CatalogError, Region, classify
 from domain.commands import (
@@ -418,8 +418,11 @@ class InjectionLedger(Application[UUID]):
         self, items: Sequence[tuple[str, Region, dict[str, Any], dict[str, Any]]]
     ) -> list[bool]:
         recorded_at = self.clock()
-        ledgers = self._load_ledgers({patient_id for patient_id, *_ in items})
-        streams: dict[tuple[str, Region], PatientRegion] = {}
+        # Cached ledgers are trusted as they are: one another process has written since
+        # fails the save's version check and the attempt is re-run on fresh state. What
+        # they say is recorded stays recorded, so their refusals need no second look.
+        ledgers = self._load_ledgers({patient_id for patient_id, *_ in items}, refresh=False)
+        pending: dict[str, dict[str, list[tuple[type[Aggregate.Event], dict[str, Any]]]]] = {}
         accepted: dict[str, list[LedgerEntry]] = {}
         written: list[bool] = []
         for patient_id, region, requested, decided in items:
@@ -443,13 +446,6 @@ class InjectionLedger(Application[UUID]):
                         )
                     ]
                 )
-            if ledger is None:
-                ledger = ledgers[patient_id] = PatientLedger.open(patient_id, recorded_at, self.ids)
-            stream = streams.get((patient_id, region))
-            if stream is None:
-                stream = streams[(patient_id, region)] = self._stream(
-                    ledger, patient_id, region, recorded_at
-                )
             req_fields = {
                 "event_id": key,
                 "fingerprint": fingerprint(requested.get("request", {})),
@@ -458,8 +454,12 @@ class InjectionLedger(Application[UUID]):
                 "event_id": key + "/decision",
                 "fingerprint": req_fields["fingerprint"],
             } | decided
-            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
-            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+            pending.setdefault(patient_id, {}).setdefault(region.value, []).extend(
+                [
+                    (PatientRegion.AuthorizationRequested, req_fields),
+                    (PatientRegion.AuthorizationDecided, dec_fields),
+                ]
+            )
             fingerprint_ = req_fields["fingerprint"]
             new.append(LedgerEntry(key, "authorization_requested", region.value, fingerprint_))
             new.append(
@@ -468,14 +468,29 @@ class InjectionLedger(Application[UUID]):
                 )
             )
             written.append(True)
-        aggregates: list[Aggregate] = []
-        for patient_id, new in accepted.items():
-            ledger = ledgers[patient_id]
-            if new and ledger is not None:
+        written_ledgers: list[PatientLedger] = []
+        stored: list[Any] = []
+        try:
+            for patient_id, new in accepted.items():
+                if not new:
+                    continue
+                ledger = ledgers[patient_id] or PatientLedger.open(
+                    patient_id, recorded_at, self.ids
+                )
+                versions = dict(ledger.region_versions)  # before these entries
                 ledger.accept(new, recorded_at)
-                aggregates.append(ledger)
-        aggregates.extend(streams.values())
-        self._store(aggregates)
+                written_ledgers.append(ledger)
+                stored.extend(ledger.collect_events())
+                for region_, events in pending[patient_id].items():
+                    stored.extend(
+                        self._region_events(
+                            patient_id, region_, versions.get(region_), events, recorded_at
+                        )
+                    )
+        except BaseException:
+            self._forget(ledger for ledger in ledgers.values() if ledger is not None)
+            raise
+        self._put(stored, written_ledgers)
         return written
 
     @staticmethod
@@ -487,21 +502,58 @@ class InjectionLedger(Application[UUID]):
         self, patient_id: str, authorization_id: str
     ) -> PatientRegion.AuthorizationDecided | None:
         """The recorded decision of an authorization id, if any."""
+        return self.find_authorizations([(patient_id, authorization_id)]).get(
+            (patient_id, authorization_id)
+        )
+
+    def find_authorizations(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], PatientRegion.AuthorizationDecided]:
+        """The recorded decisions of several (patient, authorization id): the patients'
+        ledgers in one query, then each recorded decision read where the ledger says it
+        sits (its version in the region stream) in one more query. Keys not recorded are
+        absent."""
+        wanted = set(keys)
         with self._write_lock:
-            ledger = self._load_ledgers({patient_id})[patient_id]
-        key = self.authorization_key(authorization_id)
-        if ledger is None or key not in ledger.entries:
-            return None
-        if ledger.entries[key].type != "authorization_requested":
-            return None  # a colliding record; recording will answer 409
-        region = ledger.entries[key].region
-        for event in self.events.get(self.ids.region(patient_id, region)):
+            ledgers = self._load_ledgers({patient_id for patient_id, _ in wanted})
+        # (stream id, version) of each recorded decision -> (patient, authorization id)
+        where: dict[tuple[UUID, int], tuple[str, str]] = {}
+        for patient_id, authorization_id in wanted:
+            ledger = ledgers[patient_id]
+            key = self.authorization_key(authorization_id)
+            entry = ledger.entries.get(key) if ledger else None
+            if ledger is None or entry is None or entry.type != "authorization_requested":
+                continue  # not recorded, or a colliding record (recording will answer 409)
+            version = _version_in_region(ledger, key + "/decision", entry.region)
+            stream_id = self.ids.region(patient_id, entry.region)
+            where[(stream_id, version)] = (patient_id, authorization_id)
+        found: dict[tuple[str, str], PatientRegion.AuthorizationDecided] = {}
+        if not where:
+            return found
+        versions: dict[UUID, list[int]] = {}
+        for stream_id, version in where:
+            versions.setdefault(stream_id, []).append(version)
+        stored = select_versions(self.streams, versions)
+        for at, (patient_id, authorization_id) in where.items():
+            record = stored.get(at)
+            event: Any = self.mapper.to_domain_event(record) if record is not None else None
             if (
-                isinstance(event, PatientRegion.AuthorizationDecided)
-                and event.authorization_id == authorization_id
+                not isinstance(event, PatientRegion.AuthorizationDecided)
+                or event.authorization_id != authorization_id
             ):
-                return event
-        return None
+                # Not where the ledger's order puts it: look through the whole stream.
+                event = next(
+                    (
+                        e
+                        for e in self.events.get(at[0])
+                        if isinstance(e, PatientRegion.AuthorizationDecided)
+                        and e.authorization_id == authorization_id
+                    ),
+                    None,
+                )
+            if event is not None:
+                found[(patient_id, authorization_id)] = event
+        return found
 
     # ------------------------------------------------------------------ reading
 
@@ -531,27 +583,6 @@ class InjectionLedger(Application[UUID]):
         for aggregate in aggregates:
             self._ledgers.pop(aggregate.id, None)
 
-    def _stream(
-        self, ledger: PatientLedger, patient_id: str, region: Region, recorded_at: datetime
-    ) -> PatientRegion:
-        """The patient's stream of a region, ready to append to: its version is known from
-        the ledger, so nothing is read (a stale version fails the save's version check)."""
-        version = ledger.region_versions.get(region.value)
-        if version is None:
-            return PatientRegion.open(patient_id, region, recorded_at, self.ids)
-        stream = object.__new__(PatientRegion)
-        stream.__dict__.update(
-            _id=self.ids.region(patient_id, region),
-            _version=version,
-            _created_on=None,
-            _modified_on=None,
-            _pending_events=[],
-            patient_id=patient_id,
-            region=region.value,
-            event_ids=set(),
-        )
-        return stream
-
     def _put(self, events: Sequence[Any], ledgers: Sequence[PatientLedger]) -> None:
         """Save the events in one transaction; on any failure the ``ledgers`` changed in
         memory are dropped from the cache (they are read again)."""
@@ -572,18 +603,6 @@ class InjectionLedger(Application[UUID]):
             self._ledgers.move_to_end(ledger.id)
         while len(self._ledgers) > self._ledger_cache_size:
             self._ledgers.popitem(last=False)
-
-    def _store(self, aggregates: Sequence[Aggregate]) -> None:
-        """Save the aggregates' pending events in one transaction; on any failure the
-        ledgers changed in memory are dropped from the cache (they are read again)."""
-        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        if not events:
-            return
-        try:
-            self.events.put(events)
-        except BaseException:
-            self._forget(aggregates)
-            raise
 
     def patient_events(
         self,
@@ -644,3 +663,16 @@ def _entry(
         if entry.event_id == key:
             return entry
     return ledger.entries.get(key) if ledger is not None else None
+
+
+def _version_in_region(ledger: PatientLedger, key: str, region: str) -> int:
+    """Where the ledger's entry ``key`` sits in its region stream: the stream's Created
+    event is version 1 and each entry of the region, in the ledger's order, one more
+    (0 when the entry is not in the ledger)."""
+    version = 1
+    for event_id, entry in ledger.entries.items():
+        if entry.region == region:
+            version += 1
+            if event_id == key:
+                return version
+    return 0
