@@ -136,7 +136,7 @@ def create_app(
     install_docs(app)
     app.add_middleware(
         EdgeMiddleware,
-        store=access.store,
+        trail=access.trail,
         clock=clock,
         max_body_bytes=settings.max_body_bytes,
     )

@@ -79,6 +79,11 @@ def _serve(args: argparse.Namespace) -> int:
             # A worker imports the app and loads the policies before it answers the
             # supervisor's health check; on a busy machine that takes more than 5 s.
             timeout_worker_healthcheck=120,
+            # The workers log as one worker does: JSON, and never uvicorn's access log
+            # (it prints paths, which hold patient ids).
+            log_config=logging_config(settings.log_level),
+            access_log=False,
+            server_header=False,
         )
         return 0
     install_sighup_reload()
@@ -93,11 +98,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def recommended_workers() -> int:
+    """One worker process per core (the README's recommendation; ``--workers auto``)."""
+    return max(1, min(16, os.cpu_count() or 1))
+
+
 def _workers(text: str) -> int:
+    if text == "auto":
+        return recommended_workers()
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a whole number or 'auto': {text!r}") from None
     if not 1 <= value <= 16:
         raise argparse.ArgumentTypeError(f"must be between 1 and 16, got {value}")
     return value
@@ -114,8 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_workers,
         default=1,
-        help="worker processes sharing the store (1 to 16; more than 1 uses both cores; "
-        "SIGHUP then restarts the workers, which reloads the policies)",
+        help="worker processes sharing the store (1 to 16, or 'auto': one per core, "
+        "which the README recommends; more than 1 uses every core; SIGHUP then restarts "
+        "the workers, which reloads the policies)",
     )
     serve.set_defaults(func=_serve)
     keys = sub.add_parser(

@@ -10,8 +10,9 @@
   (a strict one for the JSON API, one allowing the locally served assets on ``/docs``) and
   ``Cache-Control: no-store`` on everything but the static documentation assets;
 - the access trail: a guarded request (see :mod:`api.security`) is appended to the trail,
-  one row per patient it named, before its response starts; if the trail cannot be written
-  the client gets a 503 instead of an answer nobody recorded;
+  one row per patient it named, and its response starts only once those rows are committed
+  (concurrent requests share a commit: :class:`adapters.access.GroupCommit`); if the trail
+  cannot be written the client gets a 503 instead of an answer nobody recorded;
 - one INFO log line per request with the route *template* (never the path, which may hold a
   patient id), the status, the duration, the key name and role;
 - an unhandled exception becomes a 500 in the one error shape (and is logged with its
@@ -20,6 +21,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -28,11 +30,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.access import AccessEntry, AccessStore
+from adapters.access import AccessEntry, GroupCommit
 from api.errors import REQUEST_ID, error_payload
 from api.security import ACCESS_SCOPE_KEY, AccessContext, route_template
 
@@ -78,12 +79,12 @@ class EdgeMiddleware:
         self,
         app: ASGIApp,
         *,
-        store: AccessStore,
+        trail: GroupCommit,
         clock: Callable[[], datetime],
         max_body_bytes: int,
     ) -> None:
         self.app = app
-        self.store = store
+        self.trail = trail
         self.clock = clock
         self.max_body_bytes = max_body_bytes
 
@@ -198,12 +199,25 @@ class EdgeMiddleware:
             )
             for pid in (ctx.patient_ids or [None])
         ]
-        try:
-            await anyio.to_thread.run_sync(self.store.append, entries)
-        except Exception:
-            errors_log.exception("access trail write failed")
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[BaseException | None] = loop.create_future()
+
+        def committed(error: BaseException | None) -> None:  # on the writer thread
+            loop.call_soon_threadsafe(_settle, outcome, error)
+
+        self.trail.submit(entries, committed)
+        error = await outcome
+        if error is not None:
+            errors_log.error(
+                "access trail write failed", exc_info=(type(error), error, error.__traceback__)
+            )
             return False
         return True
+
+
+def _settle(future: asyncio.Future[BaseException | None], error: BaseException | None) -> None:
+    if not future.done():  # the request may have been cancelled meanwhile
+        future.set_result(error)
 
 
 def _too_large(limit: int) -> str:

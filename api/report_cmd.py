@@ -190,7 +190,14 @@ def _impact(args: argparse.Namespace) -> int:
     finally:
         ledger.close()
     body = report.as_json()
-    text = json.dumps(body, indent=2) + "\n" if args.format == "json" else impact_csv(body["items"])
+    if args.format == "html":
+        from application.report_html import render_impact_html
+
+        text = render_impact_html(report)
+    elif args.format == "csv":
+        text = impact_csv(body["items"])
+    else:
+        text = json.dumps(body, indent=2) + "\n"
     _write(text, args.out)
     s = report.summary
     print(
@@ -225,7 +232,7 @@ def add_report_parser(sub: Any) -> None:
     )
     _common(impact)
     impact.add_argument("--against", required=True, help="the candidate set to compare with")
-    impact.add_argument("--format", choices=("json", "csv"), default="json")
+    impact.add_argument("--format", choices=("json", "csv", "html"), default="json")
     impact.set_defaults(func=_impact)
 
 

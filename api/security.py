@@ -29,7 +29,7 @@ from fastapi import Depends, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.access import AccessStore
+from adapters.access import AccessStore, GroupCommit
 from api.errors import Forbidden, Unauthenticated
 from application.access import ANONYMOUS, Keys, Principal, Role
 
@@ -85,11 +85,13 @@ def note_patients(request: Request, patient_ids: Iterable[str]) -> None:
 
 
 class Access:
-    """The service's keys plus the cached answer to "is any key configured?"."""
+    """The service's keys, the access trail's group commit, and the cached answer to "is any
+    key configured?"."""
 
     def __init__(self, store: AccessStore, keys: Keys) -> None:
         self.store = store
         self.keys = keys
+        self.trail = GroupCommit(store)
         self._lock = threading.Lock()
         self._open_checked_at = -OPEN_CHECK_SECONDS
         self._keys_configured = True
@@ -102,7 +104,14 @@ class Access:
                 self._open_checked_at = now
             return self._keys_configured
 
+    def keys_configured_known(self) -> bool | None:
+        """The cached answer while it is fresh, else ``None`` (asking takes a query)."""
+        if time.monotonic() - self._open_checked_at >= OPEN_CHECK_SECONDS:
+            return None
+        return self._keys_configured
+
     def close(self) -> None:
+        self.trail.close()  # commits what is queued first
         self.store.close()
 
 
@@ -121,8 +130,13 @@ def is_local(client: Any) -> bool:
 
 
 def authenticate(
-    access: Access, request: Request, credentials: HTTPAuthorizationCredentials | None
+    access: Access,
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    keys_configured: bool | None = None,
 ) -> Principal:
+    """The caller, or :class:`Unauthenticated`. Blocks on the store (run it in a thread)
+    unless no key was sent and ``keys_configured`` is already known."""
     if credentials is not None:
         principal = access.keys.verify(credentials.credentials)
         if principal is None:
@@ -130,7 +144,9 @@ def authenticate(
         return principal
     if request.headers.get("authorization"):
         raise Unauthenticated("send the API key as 'Authorization: Bearer <key>'")
-    if not access.keys_configured() and is_local(request.scope.get("client")):
+    if keys_configured is None:
+        keys_configured = access.keys_configured()
+    if not keys_configured and is_local(request.scope.get("client")):
         return ANONYMOUS
     raise Unauthenticated("an API key is required: 'Authorization: Bearer <key>'")
 
@@ -184,7 +200,11 @@ class RoleGuard:
         ctx.route = route_template(request.scope)
         note_patients(request, await _named_patients(request))
         access: Access = request.app.state.access
-        principal = await run_in_threadpool(authenticate, access, request, credentials)
+        known = access.keys_configured_known() if credentials is None else None
+        if known is None:  # the store is asked: in a thread, off the event loop
+            principal = await run_in_threadpool(authenticate, access, request, credentials)
+        else:  # nothing to look up: no thread hop
+            principal = authenticate(access, request, credentials, known)
         ctx.principal = principal
         role = principal.role_for(self.roles)
         if role is None:

@@ -1,4 +1,5 @@
-"""The compliance report as one self-contained HTML file a compliance officer reads offline.
+"""The compliance report (and the policy impact report) as one self-contained HTML file
+read offline.
 
 Charts are drawn by matplotlib (Agg backend, no display) as SVG and inlined, so the file
 needs no network and no script: headline figures, violations per month by family, cap
@@ -23,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from application.compliance import UTILIZATION_BUCKETS, ComplianceReport
+from application.impact import ImpactItem, ImpactReport
 from application.judging import Finding
 
 FAMILY_COLORS = {
@@ -79,6 +81,30 @@ def _family_color(family: str, index: int) -> str:
     return FAMILY_COLORS.get(family, OTHER_FAMILY_COLORS[index % len(OTHER_FAMILY_COLORS)])
 
 
+def _stack(
+    ax: Any,
+    categories: list[str],
+    series: list[tuple[str, list[int], str]],
+    labels: tuple[str, str, str],
+    legend_size: int,
+) -> None:
+    """Stacked bars: each (label, values per category, colour) on top of the previous;
+    ``labels`` are the y label, the title and the text shown when there is no series."""
+    bottom = [0] * len(categories)
+    for label, values, color in series:
+        ax.bar(categories, values, bottom=bottom, label=label, color=color)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ylabel, title, empty = labels
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title)
+    if series:
+        ax.legend(frameon=False, fontsize=legend_size, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    else:
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 def months_chart(findings: Sequence[Finding]) -> str:
     """Violations per month of service, stacked by family."""
     counts: dict[str, dict[str, int]] = {}
@@ -91,20 +117,17 @@ def months_chart(findings: Sequence[Finding]) -> str:
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
     months = sorted(counts)
     families = sorted({fam for c in counts.values() for fam in c})
-    bottom = [0] * len(months)
-    for i, family in enumerate(families):
-        values = [counts[m].get(family, 0) for m in months]
-        ax.bar(months, values, bottom=bottom, label=family, color=_family_color(family, i))
-        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_ylabel("violations")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title("Violations per month of service, by family")
-    if families:
-        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    else:
-        ax.text(0.5, 0.5, "no violations", ha="center", va="center", transform=ax.transAxes)
+    _stack(
+        ax,
+        months,
+        [
+            (family, [counts[m].get(family, 0) for m in months], _family_color(family, i))
+            for i, family in enumerate(families)
+        ],
+        ("violations", "Violations per month of service, by family", "no violations"),
+        8,
+    )
     ax.tick_params(axis="x", labelrotation=60, labelsize=7)
-    ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
 
@@ -139,16 +162,21 @@ def rules_chart(by_rule: dict[str, int], findings: Sequence[Finding], top: int =
             continue
         for rule in f.rules:
             counts[rule] = counts.get(rule, 0) + 1
+    return _ranked_rules_chart(counts, top, "Top rules broken", "findings", "no rule broken")
+
+
+def _ranked_rules_chart(counts: dict[str, int], top: int, title: str, unit: str, none: str) -> str:
+    """Horizontal bars of the ``top`` rules by count, the largest on top."""
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
     names = [r for r, _ in reversed(ranked)]
     ax.barh(names, [n for _, n in reversed(ranked)], color=RULE_COLOR)
-    ax.set_xlabel("findings")
+    ax.set_xlabel(unit)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title("Top rules broken")
+    ax.set_title(title)
     ax.tick_params(axis="y", labelsize=7)
     if not ranked:
-        ax.text(0.5, 0.5, "no rule broken", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, none, ha="center", va="center", transform=ax.transAxes)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
@@ -170,6 +198,11 @@ def _headline(report: ComplianceReport) -> str:
         (s["by_kind"]["approval_now_denied"], "approvals that would be denied now"),
         (f"{100 * ref['rate']:.1f}%", f"OIG reference ({ref['source']})"),
     ]
+    return _figures_html(figures)
+
+
+def _figures_html(figures: Sequence[tuple[Any, str]]) -> str:
+    """The headline: one box per (value, label)."""
     return (
         '<div class="headline">'
         + "".join(
@@ -179,6 +212,33 @@ def _headline(report: ComplianceReport) -> str:
         )
         + "</div>"
     )
+
+
+def _charts_html(charts: Sequence[tuple[str, str, str]]) -> str:
+    """(name, svg, caption) as figures in the two-column grid."""
+    return (
+        '<div class="charts">'
+        + "".join(
+            f'<figure class="chart" id="chart-{name}">{svg}<figcaption>{_e(caption)}</figcaption>'
+            "</figure>"
+            for name, svg, caption in charts
+        )
+        + "</div>"
+    )
+
+
+def _page(title: str, heading: str, intro: str, body: str) -> str:
+    """One self-contained HTML document (no external resource of any kind)."""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{_e(title)}</title>
+<style>{STYLE}</style></head>
+<body>
+<h1>{_e(heading)}</h1>
+<div class="meta">{intro}</div>
+{body}
+</body></html>
+"""
 
 
 def _rates_table(report: ComplianceReport) -> str:
@@ -263,27 +323,111 @@ def render_html(report: ComplianceReport) -> str:
             "The rules broken most often (violations and approvals now denied).",
         ),
     ]
-    figures = "".join(
-        f'<figure class="chart" id="chart-{name}">{svg}<figcaption>{_e(caption)}</figcaption>'
-        "</figure>"
-        for name, svg, caption in charts
+    return _page(
+        f"Compliance report {report.policy_set} {period}",
+        f"Compliance report: policy set {report.policy_set}",
+        f"Dates of service {_e(period)}, {_e(known)}. Every non-voided procedure judged again "
+        f"at its own date of service; an approved authorization covers {_e(window['before'])} "
+        f"before to {_e(window['after'])} after its authorized date.",
+        _headline(report)
+        + _charts_html(charts)
+        + "<h2>Violation rate by family</h2>"
+        + _rates_table(report)
+        + "<h2>Patients with the most findings</h2>"
+        + _worst_table(report)
+        + "<h2>Findings</h2>"
+        + _findings_table(report.findings),
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Compliance report {_e(report.policy_set)} {_e(period)}</title>
-<style>{STYLE}</style></head>
-<body>
-<h1>Compliance report: policy set {_e(report.policy_set)}</h1>
-<div class="meta">Dates of service {_e(period)}, {_e(known)}. Every non-voided procedure
-judged again at its own date of service; an approved authorization covers
-{_e(window["before"])} before to {_e(window["after"])} after its authorized date.</div>
-{_headline(report)}
-<div class="charts">{figures}</div>
-<h2>Violation rate by family</h2>
-{_rates_table(report)}
-<h2>Patients with the most findings</h2>
-{_worst_table(report)}
-<h2>Findings</h2>
-{_findings_table(report.findings)}
-</body></html>
-"""
+
+
+# ---------------------------------------------------------------------- policy impact
+
+CHANGE_COLORS = ("#b2182b", "#2166ac", "#762a83", "#1b7837", "#e08214", "#878787")
+
+
+def impact_rules_chart(by_rule: dict[str, int], top: int = 12) -> str:
+    """The rules whose status differs most often between the two sets."""
+    return _ranked_rules_chart(by_rule, top, "Rules that differ", "procedures", "no rule differs")
+
+
+def impact_families_chart(by_family: dict[str, dict[str, int]]) -> str:
+    """Procedures that differ per family, stacked by change of decision."""
+    families = sorted(by_family)
+    changes = sorted({c for counts in by_family.values() for c in counts})
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    _stack(
+        ax,
+        families,
+        [
+            (
+                change,
+                [by_family[f].get(change, 0) for f in families],
+                CHANGE_COLORS[i % len(CHANGE_COLORS)],
+            )
+            for i, change in enumerate(changes)
+        ],
+        ("procedures", "Differences by family and change of decision", "no differences"),
+        7,
+    )
+    return _svg(fig)
+
+
+def _impact_table(items: Sequence[ImpactItem]) -> str:
+    shown = items[:MAX_TABLE_ROWS]
+    rows = "".join(
+        f"<tr><td>{_e(i.date_of_service)}</td><td>{_e(i.patient_id)}</td><td>{_e(i.event_id)}</td>"
+        f"<td>{_e(i.region)}</td><td>{_e(i.family)}</td><td>{_e(i.decision)}</td>"
+        f"<td>{_e(i.against)}</td><td>"
+        + "<br>".join(
+            f"<b>{_e(rule)}</b>: {_e(i.reasons.get(rule, 'absent'))} → "
+            f"{_e(i.against_reasons.get(rule, 'absent'))}"
+            for rule in i.rules
+        )
+        + "</td></tr>"
+        for i in shown
+    )
+    note = (
+        f"<p class='meta'>The first {len(shown)} of {len(items)} procedures; the JSON and CSV "
+        "formats hold them all.</p>"
+        if len(items) > len(shown)
+        else ""
+    )
+    return (
+        note + "<table><tr><th>date of service</th><th>patient</th><th>event</th><th>region</th>"
+        "<th>family</th><th>decision now</th><th>under the candidate</th>"
+        "<th>rules that differ (status now → candidate)</th></tr>" + rows + "</table>"
+    )
+
+
+def render_impact_html(report: ImpactReport) -> str:
+    """The policy impact report as one self-contained HTML document."""
+    s = report.summary
+    period = f"{report.period.start} to {report.period.end}"
+    figures = [
+        (s["procedures"], "procedures in the period"),
+        (s["differing"], "decided differently or on different rules"),
+        (s["decision_changes"], "with a different decision"),
+    ] + [(n, change) for change, n in sorted(s["by_change"].items())]
+    charts = [
+        (
+            "impact-rules",
+            impact_rules_chart(s["by_rule"]),
+            "How many procedures each rule decides differently under the candidate set.",
+        ),
+        (
+            "impact-families",
+            impact_families_chart(s["by_family"]),
+            "Procedures that differ, per family, by change of decision (now -> candidate).",
+        ),
+    ]
+    return _page(
+        f"Policy impact {report.policy_set} vs {report.against} {period}",
+        f"Policy impact: {report.policy_set} (in force) against {report.against}",
+        f"Dates of service {_e(period)}. Every non-voided procedure decided as if proposed on "
+        "its date of service, with what was known before it, under both sets; listed when the "
+        "decisions differ or rest on rules whose status differs.",
+        _figures_html(figures)
+        + _charts_html(charts)
+        + "<h2>Procedures decided differently</h2>"
+        + _impact_table(report.items),
+    )

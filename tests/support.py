@@ -6,7 +6,7 @@ fixtures themselves are in ``tests/conftest.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 
 from adapters.eventstore import InjectionLedger
 from api.settings import Settings
+from policies.engine import PolicySet
 
 BACKENDS = ("memory", "sqlite", "postgres")
 DURABLE_BACKENDS = ("sqlite", "postgres")
@@ -82,3 +83,20 @@ def store_size(ledger: InjectionLedger) -> int:
     """The highest notification id in the store (0 when empty): unchanged after a request
     means the request wrote nothing."""
     return ledger.recorder.max_notification_id() or 0
+
+
+def amended_set(
+    policy_set: PolicySet, rule_id: str, name: str | None = None, **params: Any
+) -> PolicySet:
+    """A copy of ``policy_set`` (renamed when ``name`` is given) with the parameters of one
+    rule changed, as a policy team's amended copy would be."""
+    guidelines = tuple(
+        replace(
+            g,
+            rules=tuple(
+                replace(r, params={**r.params, **params}) if r.id == rule_id else r for r in g.rules
+            ),
+        )
+        for g in policy_set.guidelines
+    )
+    return replace(policy_set, name=name or policy_set.name, guidelines=guidelines)

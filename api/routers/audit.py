@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 
 from api.schemas.common import IsoAwareDateTime, PatientId, as_of_query
 from api.schemas.eligibility import decision_json
+from api.schemas.reports import AuditOut
 from api.security import allow
 from application.access import Role
 from application.audit import audit_patient
@@ -16,7 +17,7 @@ from application.audit import audit_patient
 router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[allow(Role.AUDITOR)])
 
 
-@router.get("/patients/{patient_id}/audit")
+@router.get("/patients/{patient_id}/audit", response_model=AuditOut)
 def get_audit(
     request: Request,
     patient_id: Annotated[PatientId, Path()],

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import TrackerDep
 from api.errors import error_responses
-from api.schemas.common import IsoAwareDateTime, PatientIdPath, as_of_query
+from api.schemas.common import IsoAwareDateTime, ModelResponse, PatientIdPath, as_of_query
 from api.schemas.events import EventBatchIn, EventBatchOut, EventResult, HistoryItem, HistoryOut
 from api.security import allow
 from application.access import Role
@@ -24,12 +24,12 @@ router = APIRouter(prefix="/v1", tags=["events"])
     dependencies=[allow(Role.SUBMITTER)],
     responses=error_responses(409),
 )
-def post_events(batch: EventBatchIn, tracker: TrackerDep) -> EventBatchOut:
+def post_events(batch: EventBatchIn, tracker: TrackerDep) -> ModelResponse:
     """Record a batch of 1..1000 events, all or nothing. Resending an event with the same
     ``event_id`` and content is a ``duplicate``; different content is a 409."""
     results = tracker.record(batch.to_commands())
-    return EventBatchOut(
-        results=[EventResult(event_id=r.event_id, status=r.status) for r in results]
+    return ModelResponse(
+        EventBatchOut(results=[EventResult(event_id=r.event_id, status=r.status) for r in results])
     )
 
 

@@ -16,10 +16,9 @@ from fastapi.testclient import TestClient
 from adapters.eventstore import InjectionLedger
 from api.cli import main
 from policies import registry
-from policies.engine import PolicySet
 from projections.calendar import days
 from tests.builders import outcome, parse, procedure, void
-from tests.support import FakeClock, on_backends
+from tests.support import FakeClock, amended_set, on_backends
 
 ESI = "64483"
 SIDE: dict[str, Any] = {"codes": (ESI,), "laterality": "left", "levels": ["L4-L5"]}
@@ -87,20 +86,7 @@ def test_a_rule_changed_after_the_decision_shows_as_a_mismatch(
 ) -> None:
     history_with_an_approval(client, ledger, clock)
     # The policy team lengthens the initial-phase interval from 14 to 21 days afterwards.
-    nia = registry.get("nia")
-    guidelines = tuple(
-        replace(
-            g,
-            rules=tuple(
-                replace(r, params={**r.params, "span": days(21)})
-                if r.id == "nia.esi.initial_interval"
-                else r
-                for r in g.rules
-            ),
-        )
-        for g in nia.guidelines
-    )
-    amended: PolicySet = replace(nia, guidelines=guidelines)
+    amended = amended_set(registry.get("nia"), "nia.esi.initial_interval", span=days(21))
     monkeypatch.setattr(registry, "_sets", MappingProxyType({**registry.sets(), "nia": amended}))
     body = audit(client)
     [auth] = body["authorizations"]
@@ -191,3 +177,18 @@ def test_injtrack_audit_prints_the_json_and_warns_on_a_mismatch(
     assert main(["audit", "p-001", "--out", str(tmp_path / "audit.json")]) == 3
     assert "MISMATCH" in capsys.readouterr().err
     assert json.loads((tmp_path / "audit.json").read_text())["summary"]["mismatches"] == 1
+
+
+def test_the_openapi_document_declares_the_audit_response_with_each_authorizations_fields(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/v1/patients/{patient_id}/audit"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AuditOut"}
+    schemas = spec["components"]["schemas"]
+    assert {"timeline", "authorizations"} <= set(schemas["AuditOut"]["required"])
+    authorization = schemas["AuditAuthorizationOut"]
+    assert {"authorization_id", "recorded_at", "stored", "replayed", "matches", "now"} <= set(
+        authorization["required"]
+    )
+    assert authorization["properties"]["matches"]["type"] == "boolean"

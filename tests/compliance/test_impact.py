@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -18,6 +17,7 @@ from adapters.eventstore import InjectionLedger
 from policies import registry
 from projections.calendar import days
 from tests.builders import outcome, parse, procedure
+from tests.support import amended_set
 
 ESI: dict[str, Any] = {"codes": ("64483",), "laterality": "left", "levels": ["L4-L5"]}
 
@@ -25,23 +25,10 @@ ESI: dict[str, Any] = {"codes": ("64483",), "laterality": "left", "levels": ["L4
 @pytest.fixture
 def amended(monkeypatch: pytest.MonkeyPatch) -> str:
     """``nia-amended``: nia with the initial-phase esi interval at 21 days."""
-    nia = registry.get("nia")
-    guidelines = tuple(
-        replace(
-            g,
-            rules=tuple(
-                replace(r, params={**r.params, "span": days(21)})
-                if r.id == "nia.esi.initial_interval"
-                else r
-                for r in g.rules
-            ),
-        )
-        for g in nia.guidelines
+    amended = amended_set(
+        registry.get("nia"), "nia.esi.initial_interval", "nia-amended", span=days(21)
     )
-    sets = {
-        **registry.sets(),
-        "nia-amended": replace(nia, name="nia-amended", guidelines=guidelines),
-    }
+    sets = {**registry.sets(), "nia-amended": amended}
     monkeypatch.setattr(registry, "_sets", MappingProxyType(sets))
     return "nia-amended"
 
@@ -95,8 +82,9 @@ def test_the_same_set_on_both_sides_differs_nowhere(
     assert body["summary"]["differing"] == 0
 
 
-def test_injtrack_report_impact_writes_csv(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, amended: str
+@pytest.mark.parametrize("form", ["csv", "html"])
+def test_injtrack_report_impact_writes_csv_and_a_self_contained_html_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, amended: str, form: str
 ) -> None:
     from api.app import build_ledger
     from api.cli import main
@@ -111,10 +99,18 @@ def test_injtrack_report_impact_writes_csv(
         history(ledger)
     finally:
         ledger.close()
-    out = tmp_path / "impact.csv"
+    out = tmp_path / f"impact.{form}"
     args = ["report", "impact", "--policy-set", "nia", "--against", amended]
-    args += ["--from", "2025-01-01", "--to", "2025-02-28", "--format", "csv", "--out", str(out)]
+    args += ["--from", "2025-01-01", "--to", "2025-02-28", "--format", form, "--out", str(out)]
     assert main(args) == 0
+    if form == "html":
+        page = out.read_text()
+        assert page.count("<svg") == 2
+        assert 'id="chart-impact-rules"' in page and 'id="chart-impact-families"' in page
+        assert "<td>a2</td>" in page and "nia.esi.initial_interval</b>: pass → fail" in page
+        assert "http://" not in page.replace("http://www.w3.org/", "")
+        assert "https://" not in page
+        return
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert [(r["event_id"], r["against"], r["rules"]) for r in rows] == [
         ("a2", "not_eligible", "nia.esi.initial_interval")

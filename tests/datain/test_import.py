@@ -88,7 +88,17 @@ def _sample_decisions(ledger: InjectionLedger, clock: FakeClock, path: Path) -> 
     return out
 
 
+BIG_IMPORT = pytest.mark.skipif(
+    not os.environ.get("INJTRACK_BIG_IMPORT"),
+    reason="10,000 patients (~120,000 lines) take minutes: set INJTRACK_BIG_IMPORT=1; the "
+    "default run imports 50-60 patients",
+)
+
+
 @SQLITE
+@pytest.mark.parametrize(
+    "patients", [50, pytest.param(10_000, marks=[pytest.mark.slow, BIG_IMPORT], id="10000")]
+)
 def test_the_same_file_shuffled_or_sorted_by_date_imports_to_the_same_state(
     tmp_path: Path,
     run_import: Run,
@@ -96,8 +106,9 @@ def test_the_same_file_shuffled_or_sorted_by_date_imports_to_the_same_state(
     make_ledger: Any,
     make_settings: Any,
     clock: FakeClock,
+    patients: int,
 ) -> None:
-    path, _ = population_file(tmp_path / "pop.jsonl", 50)
+    path, _ = population_file(tmp_path / "pop.jsonl", patients)
     lines = path.read_text().splitlines()
     shuffled = lines[:]
     random.Random(1).shuffle(shuffled)
@@ -377,11 +388,7 @@ def test_an_import_killed_midway_resumes_and_ends_in_the_same_state(
 
 @SQLITE
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("INJTRACK_BIG_IMPORT"),
-    reason="10,000 patients (~120,000 lines) take minutes: set INJTRACK_BIG_IMPORT=1; the "
-    "default run imports 60 patients twice (test_a_population_imports_once...)",
-)
+@BIG_IMPORT
 def test_ten_thousand_patients_import_once_and_a_second_run_is_all_duplicates(
     tmp_path: Path, run_import: Run, ledger: InjectionLedger
 ) -> None:
