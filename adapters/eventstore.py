@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -41,11 +41,14 @@ from domain.errors import EventIdConflict, FieldError, InvalidInput, WriteConten
 from domain.events import (
     EVENT_TYPES,
     PUBLIC_STREAM_IDS,
+    REGION_CODES,
+    REGIONS_BY_CODE,
     LedgerEntry,
     PatientLedger,
     PatientRegion,
     RecordedEvent,
     StreamIds,
+    entry_row,
 )
 
 Clock = Callable[[], datetime]
@@ -628,15 +631,85 @@ class InjectionLedger(Application[UUID]):
 
     def recording_order(self, patient_id: str, as_of: datetime | None = None) -> list[str]:
         """Event ids of the patient in the order they were accepted (the ledger's order)."""
-        order: list[str] = []
-        for event in self.events.get(self.ids.ledger(patient_id)):
+        return [str(row[0]) for row in self._ledger_rows(patient_id, as_of)]
+
+    def _ledger_rows(self, patient_id: str, as_of: datetime | None) -> Iterator[Sequence[Any]]:
+        """The ledger's compact rows (see :func:`domain.events.entry_row`) of the patient's
+        accepted events in order, as known ``as_of``."""
+        ledger_id = self.ids.ledger(patient_id)
+        for record in self.streams.select({ledger_id: 0}).get(ledger_id, ()):
+            event: Any = self.mapper.to_domain_event(record)
             if as_of is not None and event.timestamp > as_of:
-                break
+                return
             if isinstance(event, PatientLedger.EventsIndexed):
-                order.extend(str(row[0]) for row in event.rows)
+                yield from event.rows
             elif isinstance(event, PatientLedger.EventsAccepted):
-                order.extend(entry.event_id for entry in event.entries)
-        return order
+                for e in event.entries:
+                    yield entry_row(e)
+
+    def history_page(
+        self,
+        patient_id: str,
+        as_of: datetime | None = None,
+        region: Region | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> HistoryPage:
+        """A page of the patient's events in recording order as known ``as_of`` (of one
+        region, or all), each with the void recorded against it by then. The ledger alone
+        gives the order, the total and the voids, and where each event sits: its region
+        stream's Created event is version 1 and each accepted entry of the region one more.
+        Only the page's events are read from the region streams (a run of versions on
+        each) and decoded."""
+        only = REGION_CODES[region.value] if region is not None else None
+        end = offset + limit if limit is not None else None
+        versions: dict[str, int] = {}
+        voided_by: dict[str, str] = {}
+        page: list[tuple[str, str, int]] = []  # (event id, region code, version)
+        total = 0
+        for row in self._ledger_rows(patient_id, as_of):
+            code = str(row[2])
+            version = versions[code] = versions.get(code, 1) + 1
+            if row[5] is not None:
+                voided_by[str(row[5])] = str(row[0])
+            if only is None or code == only:
+                if total >= offset and (end is None or total < end):
+                    page.append((str(row[0]), code, version))
+                total += 1
+        stream_of = {
+            code: self.ids.region(patient_id, REGIONS_BY_CODE[code]) for _, code, _ in page
+        }
+        runs: dict[UUID, tuple[int, int]] = {}
+        for _, code, version in page:
+            low, high = runs.get(stream_of[code], (version, version))
+            runs[stream_of[code]] = (min(low, version), max(high, version))
+        found = {
+            (stream_id, record.originator_version): record
+            for stream_id, records in self.streams.select_runs(runs).items()
+            for record in records
+        }
+        events: list[tuple[RecordedEvent, str | None]] = []
+        for event_id, code, version in page:
+            record = found.get((stream_of[code], version))
+            decoded: Any = self.mapper.to_domain_event(record) if record is not None else None
+            if decoded is None or getattr(decoded, "event_id", None) != event_id:
+                raise LookupError(
+                    f"the ledger of {patient_id!r} names {event_id!r} at version {version} "
+                    f"of its {REGIONS_BY_CODE[code]} stream, which holds another event"
+                )
+            events.append(
+                (RecordedEvent(patient_id, REGIONS_BY_CODE[code], decoded), voided_by.get(event_id))
+            )
+        return HistoryPage(total=total, events=events)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """A page of a patient's history: the events (each with the void recorded against it,
+    if any) and how many the whole history (of the region asked) holds."""
+
+    total: int
+    events: list[tuple[RecordedEvent, str | None]]
 
 
 class _Invalid(Exception):

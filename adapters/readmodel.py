@@ -28,12 +28,17 @@ source and the application's mapper.
 
 from __future__ import annotations
 
+import gc
 import json
+import multiprocessing
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -63,6 +68,8 @@ REGION_TOPICS: tuple[str, ...] = (CREATED_TOPIC, *(cls.TOPIC for cls in EVENT_TY
 DEFAULT_PAGE_SIZE = 500
 MAX_PAGE_SIZE = 100_000
 REFOLD_CHUNK = 200  # patients read with one query when their rows are recomputed
+REBUILD_COMMIT_EVERY = 10_000  # notifications copied per transaction by a rebuild
+REBUILD_CHUNK = 1_000  # patients folded per transaction by a rebuild
 BESIDE_PREFIX = "next_"  # the tables a rebuild fills before swapping them in
 VIEW_TABLES = ("streams", "events", "procedures", "authorizations")
 VIEW_INDEXES = ("events_patient", "procedures_family")
@@ -72,6 +79,11 @@ AUTHORIZATION_COLUMNS: tuple[str, ...] = tuple(AuthorizationRow.__slots__)  # ty
 JSON_COLUMNS = frozenset({"levels", "outcomes", "authorizations", "policy"})
 DATE_COLUMNS = frozenset({"date_of_service", "episode_start", "next_eligible_date"})
 BOOL_COLUMNS = frozenset({"first_year"})
+
+
+# A region event as the view stores it: notification id, patient (as stored), region,
+# originator id, originator version, topic, state.
+RawEvent = tuple[int, str, str, str, int, str, bytes]
 
 
 class NotificationSource(Protocol):
@@ -175,14 +187,17 @@ class ReadModel(TrackingRecorder):
 
     # -- schema
 
-    def view_table_statements(self, d: Dialect | None = None) -> list[str]:
+    def view_table_statements(self, d: Dialect | None = None, *, indexes: bool = True) -> list[str]:
+        """The view's tables (and, unless ``indexes`` is false, their secondary indexes: a
+        rebuild creates those once its tables are loaded, which is faster than keeping
+        them up to date row by row)."""
         d = d or self.dialect
         procedure_columns = ", ".join(
             f"{c} {d.column_type(c)}" + (" NOT NULL" if c in ("patient_id", "event_id") else "")
             for c in PROCEDURE_COLUMNS
         )
         authorization_columns = ", ".join(f"{c} {d.column_type(c)}" for c in AUTHORIZATION_COLUMNS)
-        return [
+        tables = [
             f"CREATE TABLE IF NOT EXISTS {d.table('streams')} ("
             f"originator_id {d.text} PRIMARY KEY, patient_id {d.text} NOT NULL, "
             f"region {d.text} NOT NULL)",
@@ -191,14 +206,20 @@ class ReadModel(TrackingRecorder):
             f"region {d.text} NOT NULL, originator_id {d.text} NOT NULL, "
             f"originator_version {d.integer} NOT NULL, topic {d.text} NOT NULL, "
             f"state {d.blob} NOT NULL)",
-            f"CREATE INDEX IF NOT EXISTS {d.prefix}events_patient ON {d.table('events')} "
-            "(patient_id, notification_id)",
             f"CREATE TABLE IF NOT EXISTS {d.table('procedures')} ({procedure_columns}, "
             "PRIMARY KEY (patient_id, event_id))",
-            f"CREATE INDEX IF NOT EXISTS {d.prefix}procedures_family ON "
-            f"{d.table('procedures')} (region, family, date_of_service)",
             f"CREATE TABLE IF NOT EXISTS {d.table('authorizations')} ({authorization_columns}, "
             "PRIMARY KEY (patient_id, authorization_id))",
+        ]
+        return tables + self.view_index_statements(d) if indexes else tables
+
+    def view_index_statements(self, d: Dialect | None = None) -> list[str]:
+        d = d or self.dialect
+        return [
+            f"CREATE INDEX IF NOT EXISTS {d.prefix}events_patient ON {d.table('events')} "
+            "(patient_id, notification_id)",
+            f"CREATE INDEX IF NOT EXISTS {d.prefix}procedures_family ON "
+            f"{d.table('procedures')} (region, family, date_of_service)",
         ]
 
     def view_drop_statements(self, d: Dialect | None = None) -> list[str]:
@@ -237,28 +258,41 @@ class ReadModel(TrackingRecorder):
     # -- processing
 
     def process_page(
-        self, application_name: str, notifications: Sequence[Notification], mapper: Mapper[UUID]
+        self,
+        application_name: str,
+        notifications: Sequence[Notification],
+        mapper: Mapper[UUID],
+        streams: dict[str, tuple[str, str]] | None = None,
     ) -> PageResult:
         """Apply one page of notifications and record its last id, in one transaction. An
         event that cannot be projected raises :class:`ProjectionError` naming its
-        notification; nothing of the page is kept and the position does not move."""
+        notification; nothing of the page is kept and the position does not move.
+        ``streams`` remembers the owners of streams already stored (for the next pages of
+        one run: they never change)."""
         if not notifications:
             raise ValueError("an empty page has no position to record")
         d = self.dialect
         with self._transaction() as c:
-            stored, touched = self._store_page(c, d, notifications, mapper)
+            stored, touched = self._store_page(
+                c, d, notifications, mapper, {} if streams is None else streams
+            )
             self._refold(c, d, sorted(touched), mapper)
             position = notifications[-1].id
             self._insert_tracking(c, Tracking(application_name, position))  # type: ignore[attr-defined]
         return PageResult(len(notifications), stored, len(touched), position)
 
     def _store_page(
-        self, c: Any, d: Dialect, notifications: Sequence[Notification], mapper: Mapper[UUID]
+        self,
+        c: Any,
+        d: Dialect,
+        notifications: Sequence[Notification],
+        mapper: Mapper[UUID],
+        streams: dict[str, tuple[str, str]],
     ) -> tuple[int, set[str]]:
         """Copy a page's region events into the view's ``events`` table (and new streams
-        into ``streams``); returns how many and the patients they belong to."""
+        into ``streams``); returns how many and the patients they belong to. ``streams``
+        remembers the owners of the streams seen so far (the caller's, across pages)."""
         p = d.param
-        streams: dict[str, tuple[str, str]] = {}
         new_streams: list[tuple[str, str, str]] = []
         rows: list[tuple[Any, ...]] = []
         touched: set[str] = set()
@@ -309,64 +343,63 @@ class ReadModel(TrackingRecorder):
         """Fold each patient once from the view's copy of its events and replace its rows;
         a chunk of patients is read with one query and written with one statement per
         table."""
-        p = d.param
         for start in range(0, len(patient_ids), REFOLD_CHUNK):
             chunk = list(patient_ids[start : start + REFOLD_CHUNK])
-            events = self._patients_events(c, d, chunk, mapper)
-            procedures: list[tuple[Any, ...]] = []
-            authorizations: list[tuple[Any, ...]] = []
-            for patient_key in chunk:
-                patient_id = self.protector.reveal(patient_key)
-                procs, auths = _rows_of(patient_id, events.get(patient_key, []))
-                procedures += [_values(r, PROCEDURE_COLUMNS, patient_key) for r in procs]
-                authorizations += [_values(r, AUTHORIZATION_COLUMNS, patient_key) for r in auths]
-            marks = ", ".join([p] * len(chunk))
-            for table in ("procedures", "authorizations"):
-                c.execute(f"DELETE FROM {d.table(table)} WHERE patient_id IN ({marks})", chunk)
-            for table, columns, rows in (
-                ("procedures", PROCEDURE_COLUMNS, procedures),
-                ("authorizations", AUTHORIZATION_COLUMNS, authorizations),
-            ):
-                if rows:
-                    c.executemany(
-                        f"INSERT INTO {d.table(table)} ({', '.join(columns)}) "
-                        f"VALUES ({', '.join([p] * len(columns))})",
-                        rows,
-                    )
+            raw = self._raw_events(c, d, chunk)
+            procedures, authorizations = chunk_rows(chunk, raw, mapper, self.protector)
+            self._write_rows(c, d, chunk, procedures, authorizations, replace=True)
 
-    def _patients_events(
-        self, c: Any, d: Dialect, patient_ids: Sequence[str], mapper: Mapper[UUID]
-    ) -> dict[str, list[tuple[int, RecordedEvent]]]:
-        """The view's copy of these patients' region events, each with its notification id,
-        in notification order."""
+    def _raw_events(self, c: Any, d: Dialect, patient_ids: Sequence[str]) -> list[RawEvent]:
+        """The view's copy of these patients' region events (not their streams' Created
+        events), as stored, by patient then notification order."""
         marks = ", ".join([d.param] * len(patient_ids))
         c.execute(
             "SELECT notification_id, patient_id, region, originator_id, originator_version, "
             f"topic, state FROM {d.table('events')} WHERE patient_id IN ({marks}) "
-            "ORDER BY patient_id, notification_id",
-            list(patient_ids),
+            f"AND topic <> {d.param} ORDER BY patient_id, notification_id",
+            [*patient_ids, CREATED_TOPIC],
         )
-        out: dict[str, list[tuple[int, RecordedEvent]]] = {}
-        revealed = {key: self.protector.reveal(key) for key in patient_ids}
-        for row in c.fetchall():
-            if row["topic"] == CREATED_TOPIC:
-                continue
-            stored = StoredEvent(
-                originator_id=UUID(row["originator_id"]),
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]),
+        return [
+            (
+                row["notification_id"],
+                row["patient_id"],
+                row["region"],
+                row["originator_id"],
+                row["originator_version"],
+                row["topic"],
+                bytes(row["state"]),
             )
-            event = _decode_event(mapper, stored, row["notification_id"])
-            _check_storable(event, row["notification_id"])
-            if type(event) in EVENT_TYPES:
-                out.setdefault(row["patient_id"], []).append(
-                    (
-                        row["notification_id"],
-                        RecordedEvent(revealed[row["patient_id"]], row["region"], event),  # type: ignore[arg-type]
-                    )
+            for row in c.fetchall()
+        ]
+
+    def _write_rows(
+        self,
+        c: Any,
+        d: Dialect,
+        patient_ids: Sequence[str],
+        procedures: list[tuple[Any, ...]],
+        authorizations: list[tuple[Any, ...]],
+        *,
+        replace: bool,
+    ) -> None:
+        """Write these patients' rows (``replace``: instead of the ones they had)."""
+        p = d.param
+        if replace:
+            for start in range(0, len(patient_ids), REFOLD_CHUNK):
+                chunk = list(patient_ids[start : start + REFOLD_CHUNK])
+                marks = ", ".join([p] * len(chunk))
+                for table in ("procedures", "authorizations"):
+                    c.execute(f"DELETE FROM {d.table(table)} WHERE patient_id IN ({marks})", chunk)
+        for table, columns, rows in (
+            ("procedures", PROCEDURE_COLUMNS, procedures),
+            ("authorizations", AUTHORIZATION_COLUMNS, authorizations),
+        ):
+            if rows:
+                c.executemany(
+                    f"INSERT INTO {d.table(table)} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join([p] * len(columns))})",
+                    rows,
                 )
-        return out
 
     # -- rebuilding beside the live view
 
@@ -382,38 +415,68 @@ class ReadModel(TrackingRecorder):
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         on_page: Callable[[PageResult], None] | None = None,
+        workers: int = 1,
     ) -> int:
         """Build the view again from the whole log in tables beside the live ones, then
         swap them in, in one transaction, with the position they reached. The live view
         stays readable (and unchanged) throughout; if anything fails, including an event
         that cannot be projected (:class:`ProjectionError`), the live view is kept as it
-        was. Each patient is folded once, whatever the order of the log. Returns how many
-        notifications were read."""
+        was. Returns how many notifications were read.
+
+        Linear in the log whatever the order of its patients: first the log's region
+        events are copied beside, a few pages per transaction; then each patient is folded
+        once, from the copy, :data:`REBUILD_CHUNK` patients per transaction. With
+        ``workers`` > 1, that many worker processes decode and fold the chunks (this
+        process reads and writes the view); the rows are the same."""
         _check_page_size(page_size)
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        with _no_cycle_collection():
+            return self._rebuild(application_name, source, mapper, page_size, on_page, workers)
+
+    def _rebuild(
+        self,
+        application_name: str,
+        source: NotificationSource,
+        mapper: Mapper[UUID],
+        page_size: int,
+        on_page: Callable[[PageResult], None] | None,
+        workers: int,
+    ) -> int:
         b = self.beside()
         with self._transaction() as c:
-            for statement in self.view_drop_statements(b) + self.view_table_statements(b):
+            for statement in self.view_drop_statements(b) + self.view_table_statements(
+                b, indexes=False
+            ):
                 c.execute(statement)
         try:
-            position, done = 0, 0
-            while True:
-                page = source.select_notifications(position + 1, page_size, topics=REGION_TOPICS)
-                if not page:
-                    break
+            streams: dict[str, tuple[str, str]] = {}
+            patients: set[str] = set()
+            position, done, more = 0, 0, True
+            while more:
                 with self._transaction() as c:
-                    stored, _ = self._store_page(c, b, page, mapper)
-                position = page[-1].id
-                done += len(page)
-                if on_page is not None:
-                    on_page(PageResult(len(page), stored, 0, position))
-                if len(page) < page_size:
-                    break
-            with self._transaction(commit=False) as c:
-                c.execute(f"SELECT DISTINCT patient_id FROM {b.table('events')}")
-                patients = sorted(row["patient_id"] for row in c.fetchall())
-            for start in range(0, len(patients), REFOLD_CHUNK * 4):
-                with self._transaction() as c:
-                    self._refold(c, b, patients[start : start + REFOLD_CHUNK * 4], mapper)
+                    in_transaction = 0
+                    while more and in_transaction < REBUILD_COMMIT_EVERY:
+                        page = source.select_notifications(
+                            position + 1, page_size, topics=REGION_TOPICS
+                        )
+                        if not page:
+                            break
+                        stored, touched = self._store_page(c, b, page, mapper, streams)
+                        patients |= touched
+                        position = page[-1].id
+                        done += len(page)
+                        in_transaction += len(page)
+                        more = len(page) == page_size
+                        if on_page is not None:
+                            on_page(PageResult(len(page), stored, 0, position))
+                    more = more and in_transaction > 0
+            with self._transaction() as c:
+                c.execute(self.view_index_statements(b)[0])  # events by patient, to fold
+            self._fold_beside(b, sorted(patients), mapper, workers)
+            with self._transaction() as c:
+                for statement in self.view_index_statements(b)[1:]:
+                    c.execute(statement)
             with self._transaction() as c:
                 # What arrived while rebuilding, then the swap, under one write lock.
                 while True:
@@ -422,7 +485,7 @@ class ReadModel(TrackingRecorder):
                     )
                     if not page:
                         break
-                    _, touched = self._store_page(c, b, page, mapper)
+                    _, touched = self._store_page(c, b, page, mapper, streams)
                     self._refold(c, b, sorted(touched), mapper)
                     position = page[-1].id
                     done += len(page)
@@ -440,6 +503,24 @@ class ReadModel(TrackingRecorder):
                     c.execute(statement)
             raise
         return done
+
+    def _fold_beside(
+        self, b: Dialect, patients: Sequence[str], mapper: Mapper[UUID], workers: int
+    ) -> None:
+        """Fold every patient once from the copy beside and write its rows there: a chunk
+        of patients is read with one query, folded (here or by a worker process) and
+        written in one transaction."""
+
+        def chunks() -> Iterator[tuple[list[str], list[RawEvent]]]:
+            for start in range(0, len(patients), REBUILD_CHUNK):
+                chunk = list(patients[start : start + REBUILD_CHUNK])
+                with self._transaction(commit=False) as c:
+                    raw = self._raw_events(c, b, chunk)
+                yield chunk, raw
+
+        for chunk, procedures, authorizations in _folded(chunks(), mapper, self.protector, workers):
+            with self._transaction() as c:
+                self._write_rows(c, b, chunk, procedures, authorizations, replace=False)
 
     def _swap(self, c: Any, b: Dialect) -> None:
         """Replace the live tables by the rebuilt ones (inside the caller's transaction)."""
@@ -534,6 +615,10 @@ class ProjectionError(Exception):
         self.topic = topic
         self.reason = reason
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a rebuild's worker process, it crosses back to the caller intact.
+        return (type(self), (self.notification_id, self.topic, self.reason))
+
 
 def _decode_event(mapper: Mapper[UUID], stored: StoredEvent, notification_id: int) -> Any:
     try:
@@ -544,19 +629,128 @@ def _decode_event(mapper: Mapper[UUID], stored: StoredEvent, notification_id: in
         ) from exc
 
 
+_JSON_TEXT = json.JSONEncoder(sort_keys=True).encode  # json.dumps(..., sort_keys=True)
+
+
+def _column_plan(
+    columns: Sequence[str],
+) -> tuple[Callable[[Any], tuple[Any, ...]], int, tuple[int, ...]]:
+    """How to read a row's column values: one getter, where the patient id goes and which
+    values are JSON-encoded."""
+    return (
+        attrgetter(*columns),
+        columns.index("patient_id"),
+        tuple(i for i, c in enumerate(columns) if c in JSON_COLUMNS),
+    )
+
+
+_PLANS = {
+    PROCEDURE_COLUMNS: _column_plan(PROCEDURE_COLUMNS),
+    AUTHORIZATION_COLUMNS: _column_plan(AUTHORIZATION_COLUMNS),
+}
+
+
 def _values(
     row: ProcedureRow | AuthorizationRow, columns: Sequence[str], patient_key: str
 ) -> tuple[Any, ...]:
     """A row's column values, JSON columns encoded and the patient id as the view stores it
     (no copy of the row: ``asdict`` deep copies and was a third of a rebuild's time)."""
-    return tuple(
-        patient_key
-        if c == "patient_id"
-        else json.dumps(getattr(row, c), sort_keys=True)
-        if c in JSON_COLUMNS
-        else getattr(row, c)
-        for c in columns
-    )
+    get, patient_index, json_indexes = _PLANS.get(columns) or _column_plan(columns)  # type: ignore[call-overload]
+    values = list(get(row))
+    values[patient_index] = patient_key
+    for i in json_indexes:
+        values[i] = _JSON_TEXT(values[i])
+    return tuple(values)
+
+
+def chunk_rows(
+    patient_keys: Sequence[str],
+    raw: Sequence[RawEvent],
+    mapper: Mapper[UUID],
+    protector: Protector,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The procedure and authorization rows (column values as stored) of these patients,
+    from their events as the view stores them (:meth:`ReadModel._raw_events`): each event
+    decoded and checked once, each patient folded once."""
+    # Without a cipher or compressor the state is the transcoder's JSON, where a NUL
+    # character can only appear escaped: only such states need the field by field check.
+    plain = mapper.cipher is None and mapper.compressor is None
+    uuids: dict[str, UUID] = {}
+    revealed: dict[str, str] = {}
+    events: dict[str, list[tuple[int, RecordedEvent]]] = {}
+    for notification_id, key, region, originator_id, version, topic, state in raw:
+        uuid = uuids.get(originator_id)
+        if uuid is None:
+            uuid = uuids[originator_id] = UUID(originator_id)
+        event = _decode_event(mapper, StoredEvent(uuid, version, topic, state), notification_id)
+        if not plain or b"\\u0000" in state:
+            _check_storable(event, notification_id)
+        if type(event) in EVENT_TYPES:
+            patient_id = revealed.get(key)
+            if patient_id is None:
+                patient_id = revealed[key] = protector.reveal(key)
+            events.setdefault(key, []).append(
+                (notification_id, RecordedEvent(patient_id, region, event))
+            )
+    procedures: list[tuple[Any, ...]] = []
+    authorizations: list[tuple[Any, ...]] = []
+    for key in patient_keys:
+        own = events.get(key)
+        if not own:
+            continue
+        procs, auths = _rows_of(own[0][1].patient_id, own)
+        procedures += [_values(r, PROCEDURE_COLUMNS, key) for r in procs]
+        authorizations += [_values(r, AUTHORIZATION_COLUMNS, key) for r in auths]
+    return procedures, authorizations
+
+
+# What a rebuild's worker process folds with (set once in each worker).
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(mapper: Mapper[UUID], protector: Protector) -> None:
+    _WORKER["mapper"] = mapper
+    _WORKER["protector"] = protector
+
+
+def _worker_chunk_rows(
+    patient_keys: list[str], raw: list[RawEvent]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    return chunk_rows(patient_keys, raw, _WORKER["mapper"], _WORKER["protector"])
+
+
+def _folded(
+    chunks: Iterable[tuple[list[str], list[RawEvent]]],
+    mapper: Mapper[UUID],
+    protector: Protector,
+    workers: int,
+) -> Iterator[tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+    """Each chunk's patients with their rows, in the chunks' order. With several workers
+    (where processes can be forked: the mapper and its keys are inherited, never sent) a
+    few chunks are folded at once while the next are read."""
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for keys, raw in chunks:
+            yield keys, *chunk_rows(keys, raw, mapper, protector)
+        return
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(mapper, protector),
+    ) as pool:
+        pending: deque[tuple[list[str], Future[Any]]] = deque()
+        try:
+            for keys, raw in chunks:
+                pending.append((keys, pool.submit(_worker_chunk_rows, keys, raw)))
+                if len(pending) > workers:
+                    done_keys, future = pending.popleft()
+                    yield done_keys, *future.result()
+            while pending:
+                done_keys, future = pending.popleft()
+                yield done_keys, *future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()
 
 
 def _check_storable(event: Any, notification_id: int) -> None:
@@ -592,6 +786,20 @@ def _rows_of(
         raise ProjectionError(
             notification_id, culprit.event.TOPIC, f"the fold fails on it ({exc})"
         ) from exc
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a rebuild allocates millions of short-lived,
+    acyclic objects (decoded events, folds, rows), freed by reference counting, and the
+    collector's passes over every live object of the process were a fifth of its time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_page_size(page_size: int) -> None:
@@ -717,12 +925,13 @@ def catch_up(
     _check_page_size(page_size)
     done = 0
     pages = 0
+    streams: dict[str, tuple[str, str]] = {}  # owners of the streams stored by this run
     while max_pages is None or pages < max_pages:
         position = view.max_tracking_id(application_name) or 0
         page = source.select_notifications(position + 1, page_size)
         if not page:
             break
-        result = view.process_page(application_name, page, mapper)
+        result = view.process_page(application_name, page, mapper, streams)
         done += result.notifications
         pages += 1
         if on_page is not None:

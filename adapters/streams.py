@@ -50,12 +50,44 @@ class StreamReader:
                         out[stream_id] = list(events)
         return out
 
-    def _sqlite(self, chunk: list[tuple[UUID, int]], out: dict[UUID, list[StoredEvent]]) -> None:
+    def select_runs(self, runs: Mapping[UUID, tuple[int, int]]) -> dict[UUID, list[StoredEvent]]:
+        """The events of each stream with versions from ``low`` to ``high`` (inclusive), in
+        version order, in one query."""
+        bounds = {stream_id: (low - 1, high) for stream_id, (low, high) in runs.items()}
+        out: dict[UUID, list[StoredEvent]] = {}
+        items = list(bounds.items())
+        for start in range(0, len(items), CHUNK):
+            chunk = items[start : start + CHUNK]
+            if self.kind == "sqlite":
+                self._sqlite([(i, after) for i, (after, _) in chunk], out, chunk)
+            elif self.kind == "postgres":
+                self._postgres([(i, after) for i, (after, _) in chunk], out, chunk)
+            else:
+                for stream_id, (after, high) in chunk:
+                    events = self.recorder.select_events(stream_id, gt=after or None, lte=high)
+                    if events:
+                        out[stream_id] = list(events)
+        return out
+
+    def _sqlite(
+        self,
+        chunk: list[tuple[UUID, int]],
+        out: dict[UUID, list[StoredEvent]],
+        upto: list[tuple[UUID, tuple[int, int]]] | None = None,
+    ) -> None:
         recorder: Any = self.recorder
-        where = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(chunk))
         params: list[Any] = []
-        for stream_id, version in chunk:
-            params += [stream_id.hex, version]
+        if upto is None:
+            where = " OR ".join(["(originator_id = ? AND originator_version > ?)"] * len(chunk))
+            for stream_id, version in chunk:
+                params += [stream_id.hex, version]
+        else:
+            where = " OR ".join(
+                ["(originator_id = ? AND originator_version > ? AND originator_version <= ?)"]
+                * len(upto)
+            )
+            for stream_id, (after, high) in upto:
+                params += [stream_id.hex, after, high]
         statement = (
             f"SELECT originator_id, originator_version, topic, state FROM "
             f"{recorder.events_table_name} WHERE {where} "
@@ -64,21 +96,31 @@ class StreamReader:
         with recorder.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
             rows = c.fetchall()
+        streams: dict[str, UUID] = {}  # one UUID per stream, not one per row
         for row in rows:
-            stream_id = UUID(row["originator_id"])
+            hex_id = row["originator_id"]
+            stream_id = streams.get(hex_id)
+            if stream_id is None:
+                stream_id = streams[hex_id] = UUID(hex_id)
             out.setdefault(stream_id, []).append(
                 StoredEvent(stream_id, row["originator_version"], row["topic"], row["state"])
             )
 
-    def _postgres(self, chunk: list[tuple[UUID, int]], out: dict[UUID, list[StoredEvent]]) -> None:
+    def _postgres(
+        self,
+        chunk: list[tuple[UUID, int]],
+        out: dict[UUID, list[StoredEvent]],
+        upto: list[tuple[UUID, tuple[int, int]]] | None = None,
+    ) -> None:
         from psycopg.sql import SQL, Identifier
 
         recorder: Any = self.recorder
         statement = SQL(
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
             "FROM {schema}.{table} e "
-            "JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, after) "
+            "JOIN unnest(%s::uuid[], %s::bigint[], %s::bigint[]) AS w(id, after, upto) "
             "ON e.originator_id = w.id AND e.originator_version > w.after "
+            "AND e.originator_version <= w.upto "
             "ORDER BY e.originator_id, e.originator_version"
         ).format(
             schema=Identifier(recorder.datastore.schema),
@@ -86,8 +128,9 @@ class StreamReader:
         )
         ids = [stream_id for stream_id, _ in chunk]
         versions = [version for _, version in chunk]
+        highs = [high for _, (_, high) in upto] if upto is not None else [2**62] * len(chunk)
         with recorder.datastore.transaction(commit=False) as c:
-            c.execute(statement, [ids, versions])
+            c.execute(statement, [ids, versions, highs])
             rows = c.fetchall()
         for row in rows:
             stream_id = row["originator_id"]

@@ -37,6 +37,9 @@ What each figure is
 - ``cds_hooks_p50_ms`` / ``cds_hooks_p99_ms`` (issue 14, beside the keys above): CDS Hooks
   ``order-sign`` calls of five draft orders, each decided and recorded, on a fresh store
   (:mod:`api.cds_bench`).
+- ``big_patient_decide_ms`` / ``big_patient_history_ms`` (issue 12, beside the keys above;
+  ``_http`` twins over HTTP): one patient of 30,000 events (1,500 at smoke scale), p50 of
+  eligibility questions and of ``history?limit=10`` pages (:mod:`api.big_patient_bench`).
 - ``store_bytes_per_event`` (and the library's own, ``library_store_bytes_per_event``),
   ``peak_rss_mb`` of this process, ``machine``.
 """
@@ -95,10 +98,18 @@ class Scale:
     http_requests: int  # per HTTP phase
     http_ingest_events: int  # events posted over HTTP (a prefix of the population)
     audits: int  # patients audited (issue 11's audit replay)
+    big_patient_events: int = 30_000  # the one very large patient (issue 12)
 
 
 SCALES: dict[str, Scale] = {
-    "smoke": Scale(patients=40, decisions=200, http_requests=60, http_ingest_events=600, audits=20),
+    "smoke": Scale(
+        patients=40,
+        decisions=200,
+        http_requests=60,
+        http_ingest_events=600,
+        audits=20,
+        big_patient_events=1_500,
+    ),
     "medium": Scale(
         patients=10_000,
         decisions=10_000,
@@ -842,6 +853,13 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         extra["cds_hooks_p50_ms"] = statistics.median(cds)
         extra["cds_hooks_p99_ms"] = percentile(cds, 0.99)
 
+        # -- one very large patient, fresh store (issue 12; beside the keys)
+        from api.big_patient_bench import big_patient_figures
+
+        extra |= big_patient_figures(
+            stores.settings("big"), scale.big_patient_events, server=server
+        )
+
         # -- HTTP: decisions on the main store, then ingest into a fresh one
         stack = http_server_stack()
         extra["http_server"] = stack
@@ -939,6 +957,15 @@ def _bench(args: argparse.Namespace) -> int:
             f"cds_hooks_p99_ms {result['cds_hooks_p99_ms']:.1f} "
             f"(p50 {result['cds_hooks_p50_ms']:.1f}): order-sign, five orders, recorded; "
             "target <= 20 ms (issue 14)"
+        )
+    if result.get("big_patient_decide_ms") is not None:
+        print(
+            f"big_patient_decide_ms {result['big_patient_decide_ms']:.1f} "
+            f"(HTTP {result.get('big_patient_decide_http_ms') or float('nan'):.1f}), "
+            f"big_patient_history_ms {result['big_patient_history_ms']:.1f} "
+            f"(HTTP {result.get('big_patient_history_http_ms') or float('nan'):.1f}): "
+            f"one patient of {result['big_patient_events']} events; "
+            "targets <= 50 ms and <= 20 ms (issue 12)"
         )
     print(f"machine: {json.dumps(result['machine'])}")
     if args.json:

@@ -71,12 +71,18 @@ def run_catch_up(
     progress: bool = False,
     rebuild: bool = False,
     on_page: Callable[[PageResult], None] | None = None,
+    workers: int = 1,
 ) -> int:
-    """Bring the view up to the store's current end (``rebuild``: from the start),
-    optionally with a tqdm bar."""
-    use_case = rebuild_view if rebuild else catch_up_view
+    """Bring the view up to the store's current end (``rebuild``: from the start, folding
+    with ``workers`` processes), optionally with a tqdm bar."""
+
+    def use_case(on_page: Callable[[PageResult], None] | None) -> int:
+        if rebuild:
+            return rebuild_view(ledger, view, page_size=page_size, on_page=on_page, workers=workers)
+        return catch_up_view(ledger, view, page_size=page_size, on_page=on_page)
+
     if not progress:
-        return use_case(ledger, view, page_size=page_size, on_page=on_page)
+        return use_case(on_page)
     from tqdm import tqdm
 
     start = 0 if rebuild else view.max_tracking_id(ledger.name) or 0
@@ -92,7 +98,7 @@ def run_catch_up(
             if on_page is not None:
                 on_page(result)
 
-        return use_case(ledger, view, page_size=page_size, on_page=advance)
+        return use_case(advance)
 
 
 def format_status(status: ViewStatus) -> str:
@@ -115,7 +121,12 @@ def _rebuild(args: argparse.Namespace) -> int:
     with opened(_settings(args)) as (ledger, view):
         try:
             done = run_catch_up(
-                ledger, view, page_size=args.page_size, progress=not args.quiet, rebuild=True
+                ledger,
+                view,
+                page_size=args.page_size,
+                progress=not args.quiet,
+                rebuild=True,
+                workers=args.workers,
             )
         except ProjectionError as exc:
             print(f"projections rebuild: {exc}; the live view was not changed", file=sys.stderr)
@@ -171,17 +182,27 @@ def _run(args: argparse.Namespace) -> int:
             return 0
 
 
+MAX_WORKERS = 32
 TRANSIENT = (OperationalError, InterfaceError, IntegrityError, sqlite3.OperationalError)
 
 
-def _page_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= MAX_PAGE_SIZE:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_PAGE_SIZE}, got {value}")
-    return value
+def _whole_number(high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {high}, got {value}")
+        return value
+
+    return parse
+
+
+_page_size = _whole_number(MAX_PAGE_SIZE)
+_workers = _whole_number(MAX_WORKERS)
 
 
 def _interval(text: str) -> float:
@@ -217,6 +238,14 @@ def add_projections_parser(sub: Any) -> None:
                 help=f"notifications per transaction (1 to {MAX_PAGE_SIZE})",
             )
             cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name == "rebuild":
+            cmd.add_argument(
+                "--workers",
+                type=_workers,
+                default=1,
+                help="worker processes that fold the patients (1 to "
+                f"{MAX_WORKERS}; the rows are the same for any number)",
+            )
         if name == "run":
             cmd.add_argument(
                 "--follow",

@@ -696,6 +696,13 @@ def _simulate(patient: _Patient) -> None:
                 day += timedelta(days=rng.randint(60, 200))
                 if day > end:
                     continue
+                # The new course starts that much later: back in the queue, so every region
+                # is still built in clinical-date order (each request decided on exactly the
+                # history the import will have before its date of service).
+                course = _new_course(patient, region)
+                tie += 1
+                heapq.heappush(queue, (day.toordinal(), tie, region, course, courses_left - 1))
+                continue
             course = _new_course(patient, region)
             courses_left -= 1
         next_day = _step(patient, course, day)

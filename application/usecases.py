@@ -13,17 +13,20 @@ values; entry points turn them into their own output. "Now" comes from the injec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from adapters.eventstore import REGIONS, IngestResult, InjectionLedger, fingerprint
+from adapters.eventstore import IngestResult, InjectionLedger, fingerprint
 from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_up
 from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
 from domain.errors import EventIdConflict, FieldError
-from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
+from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES
 from policies import registry
 from policies.engine import Decision, Proposed, decide, settle
 from projections.state import PatientState, fold
@@ -71,6 +74,33 @@ def proposed_of(procedure: ProcedureSpec) -> Proposed:
         indication=indication,
         device_type=procedure.device_type,
     )
+
+
+_pauses = 0
+_pauses_lock = threading.Lock()
+_collector_was_enabled = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block without Python's cyclic garbage collector: reading and folding a
+    patient allocates several objects per event, and on a long history the collector's
+    passes over them cost as much as the decoding, yet they are all freed by reference
+    counting when the request drops them (drop them inside the block). Re-enabled when the
+    last of the threads pausing it leaves (only if it was on)."""
+    global _pauses, _collector_was_enabled
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 class Tracker:
@@ -198,9 +228,12 @@ class Tracker:
         # service, a stimulator or pump placement code without its device intent.
         policy_set.guidelines_for(proposed)
         settle(proposed)
-        events = self.ledger.patient_events(query.patient_id, query.as_of)
-        state = fold(events, query.as_of, query.patient_id)
-        return decide(policy_set, state, proposed, query.clinical.facts())
+        with collector_paused():
+            events = self.ledger.patient_events(query.patient_id, query.as_of)
+            state = fold(events, query.as_of, query.patient_id)
+            decision = decide(policy_set, state, proposed, query.clinical.facts())
+            del events, state  # freed now, before the collector runs again
+        return decision
 
     # ------------------------------------------------------------------ reading
 
@@ -211,8 +244,9 @@ class Tracker:
         ``on`` (default: today in UTC)."""
         if as_of is not None and as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=UTC)
-        events = self.ledger.patient_events(patient_id, as_of=as_of)
-        state = fold(events, as_of=as_of, patient_id=patient_id)
+        with collector_paused():
+            events = self.ledger.patient_events(patient_id, as_of=as_of)
+            state = fold(events, as_of=as_of, patient_id=patient_id)
         return PatientStateOn(patient_id, on or self.today(), as_of, state)
 
     def history(
@@ -220,32 +254,33 @@ class Tracker:
     ) -> list[HistoryEntry]:
         """The patient's events in recording order as known ``as_of``, each with its type,
         region, recording instant, fields and the void recorded against it by then."""
-        regions = (region,) if region is not None else REGIONS
-        # Voids may sit in another region than what they void: look at every region for them.
-        recorded = self.ledger.patient_events(patient_id, as_of=as_of)
-        voided_by = {
-            r.event.voided_event_id: r.event.event_id
-            for r in recorded
-            if isinstance(r.event, PatientRegion.EventVoided)
-        }
-        wanted = {r.value for r in regions}
-        by_id = {r.event.event_id: r for r in recorded if r.region in wanted}  # type: ignore[attr-defined]
-        items: list[HistoryEntry] = []
-        for event_id in self.ledger.recording_order(patient_id, as_of=as_of):
-            r = by_id.get(event_id)
-            if r is None:
-                continue
-            items.append(
-                HistoryEntry(
-                    type=EVENT_TYPES[type(r.event)],
-                    event_id=event_id,
-                    region=r.region,
-                    recorded_at=r.event.timestamp,
-                    voided_by=voided_by.get(event_id),
-                    fields=event_fields(r.event),
-                )
+        return self.history_page(patient_id, as_of=as_of, region=region)[1]
+
+    def history_page(
+        self,
+        patient_id: str,
+        as_of: datetime | None = None,
+        region: Region | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[int, list[HistoryEntry]]:
+        """How many events the history (of ``region``, or all) holds as known ``as_of``,
+        and those from ``offset`` on (``limit`` of them, or all), as :meth:`history` lists
+        them. Only the page's events are read and decoded."""
+        page = self.ledger.history_page(
+            patient_id, as_of=as_of, region=region, offset=offset, limit=limit
+        )
+        return page.total, [
+            HistoryEntry(
+                type=EVENT_TYPES[type(r.event)],
+                event_id=r.event.event_id,  # type: ignore[attr-defined]
+                region=r.region,
+                recorded_at=r.event.timestamp,
+                voided_by=voided_by,
+                fields=event_fields(r.event),
             )
-        return items
+            for r, voided_by in page.events
+        ]
 
 
 def _plain(value: Any) -> Any:
@@ -304,9 +339,16 @@ def rebuild_view(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     on_page: Callable[[PageResult], None] | None = None,
+    workers: int = 1,
 ) -> int:
     """Build the read model again from the whole event log beside the live one and swap it
-    in on success (the live view stays readable, and unchanged on failure)."""
+    in on success (the live view stays readable, and unchanged on failure); ``workers``
+    processes fold the patients (the rows are the same for any number)."""
     return view.rebuild(
-        ledger.name, ledger.recorder, ledger.mapper, page_size=page_size, on_page=on_page
+        ledger.name,
+        ledger.recorder,
+        ledger.mapper,
+        page_size=page_size,
+        on_page=on_page,
+        workers=workers,
     )

@@ -25,6 +25,7 @@ outcomes by (assessment date, event id).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -196,22 +197,6 @@ class Pairing:
         return len(chosen) - pairs
 
 
-def _pairs_with(
-    later_laterality: str | None,
-    later_levels: tuple[str, ...],
-    later_dos: date,
-    earlier: Procedure,
-    window: Span,
-) -> bool:
-    return (
-        later_laterality in OPPOSITE
-        and earlier.laterality == OPPOSITE[later_laterality]
-        and bool(later_levels)
-        and frozenset(earlier.levels) == frozenset(later_levels)
-        and within(later_dos, earlier.date_of_service, window)
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class FamilyState:
     """One region and family: its procedures in date order and its episodes."""
@@ -225,9 +210,19 @@ class FamilyState:
     position_of: dict[str, int] = field(default_factory=dict)  # event id -> position
     # The procedures' dates, in the same (date) order: windows are found by bisection.
     dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    # Pairings already worked out on this (immutable) state, by window.
+    memo: dict[Span, Pairing] = field(init=False, repr=False, compare=False, default_factory=dict)
+    ids: dict[str, Procedure] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dates", tuple(p.date_of_service for p in self.procedures))
+
+    @property
+    def by_id(self) -> dict[str, Procedure]:
+        """The family's procedures by event id."""
+        if not self.ids and self.procedures:
+            self.ids.update((p.event_id, p) for p in self.procedures)
+        return self.ids
 
     # -- the procedures relative to a date
 
@@ -312,45 +307,71 @@ class FamilyState:
 
     # -- bilateral pairs
 
+    def _paired(self, window: Span) -> Pairing:
+        """Pair unilateral procedures in date order under ``window``, once per state: the
+        unpaired candidates wait in queues by (side, levels), so each procedure looks only
+        at those it could pair with. Equivalent to scanning every earlier unpaired
+        procedure in date order: the window holds a suffix of each queue (``within`` is
+        monotone in the earlier date), and a candidate outside it for one procedure is
+        outside it for every later one."""
+        found = self.memo.get(window)
+        if found is not None:
+            return found
+        partner_of: dict[str, str] = {}
+        waiting: dict[tuple[str, frozenset[str]], deque[Procedure]] = {}
+        for proc in self.procedures:
+            if proc.laterality not in OPPOSITE or not proc.levels:
+                continue
+            levels = frozenset(proc.levels)
+            queue = waiting.get((OPPOSITE[proc.laterality], levels))
+            while queue and not within(proc.date_of_service, queue[0].date_of_service, window):
+                queue.popleft()  # too old for this procedure, so for every later one
+            if queue:
+                candidate = queue.popleft()
+                partner_of[proc.event_id] = candidate.event_id
+                partner_of[candidate.event_id] = proc.event_id
+            else:
+                waiting.setdefault((proc.laterality, levels), deque()).append(proc)
+        pairing = self.memo[window] = Pairing(partner_of)
+        return pairing
+
     def pairing(self, window: Span, *, through: date | None = None) -> Pairing:
         """Pair unilateral procedures in date order under ``window``; with ``through``, only
-        procedures dated on or before it take part."""
-        partner_of: dict[str, str] = {}
-        unpaired: list[Procedure] = []
-        for proc in self.procedures:
-            if through is not None and proc.date_of_service > through:
-                break
-            if proc.laterality in OPPOSITE and proc.levels:
-                for candidate in unpaired:
-                    if _pairs_with(
-                        proc.laterality, proc.levels, proc.date_of_service, candidate, window
-                    ):
-                        partner_of[proc.event_id] = candidate.event_id
-                        partner_of[candidate.event_id] = proc.event_id
-                        unpaired.remove(candidate)
-                        break
-                else:
-                    unpaired.append(proc)
-        return Pairing(partner_of)
+        procedures dated on or before it take part. Pairs form in date order, so those
+        are the pairs of the whole history both of whose procedures are dated by then."""
+        full = self._paired(window)
+        if through is None:
+            return full
+        kept = {p.event_id for p in self.procedures[: bisect_right(self.dates, through)]}
+        return Pairing({a: b for a, b in full.partner_of.items() if a in kept and b in kept})
 
     def partner_for(
         self, on: date, laterality: str | None, levels: Sequence[str], window: Span
     ) -> Procedure | None:
         """The prior unilateral procedure a proposed one on ``on`` would pair with: the
         earliest still-unpaired opposite-side procedure at the same levels within ``window``
-        before it. Pairs form in date order, so procedures dated after ``on`` play no part."""
+        before it. Pairs form in date order, so procedures dated after ``on`` play no part:
+        a procedure is still unpaired on ``on`` when its partner in the whole history (if
+        any) is dated after it. Only the procedures within the window are looked at."""
         if laterality not in OPPOSITE or not levels:
             return None
-        pairing = self.pairing(window, through=on)
-        wanted = tuple(levels)
-        for proc in self.procedures:
-            if proc.date_of_service > on:
-                break
-            if proc.event_id in pairing.partner_of:
+        side, wanted = OPPOSITE[laterality], frozenset(levels)
+        partner_of = self._paired(window).partner_of
+        index = bisect_right(self.dates, on)
+        found: Procedure | None = None
+        # Those within the window of ``on`` are the latest ones dated by then: walk back.
+        while index > 0 and within(on, self.dates[index - 1], window):
+            index -= 1
+            proc = self.procedures[index]
+            if proc.laterality != side or frozenset(proc.levels) != wanted:
                 continue
-            if _pairs_with(laterality, wanted, on, proc, window):
-                return proc
-        return None
+            partner = partner_of.get(proc.event_id)
+            if partner is None or self._date_of(partner) > on:
+                found = proc
+        return found
+
+    def _date_of(self, event_id: str) -> date:
+        return self.by_id[event_id].date_of_service
 
     def counted_in_window(
         self, end: date, length: Span, window: Span, *, before: date | None = None

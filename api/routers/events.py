@@ -47,14 +47,15 @@ def get_history(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> HistoryOut:
     """The patient's events in recording order as known ``as_of`` (default: now)."""
-    items = tracker.history(patient_id, as_of=as_of, region=region)
-    page = items[offset : offset + limit]
-    next_offset = offset + limit if offset + limit < len(items) else None
+    total, page = tracker.history_page(
+        patient_id, as_of=as_of, region=region, offset=offset, limit=limit
+    )
+    next_offset = offset + limit if offset + limit < total else None
     return HistoryOut(
         patient_id=patient_id,
         as_of=as_of,
         region=region,
-        total=len(items),
+        total=total,
         offset=offset,
         limit=limit,
         next_offset=next_offset,

@@ -60,6 +60,8 @@ def in_12_months(day: date, end: date) -> bool:
 
 
 def family(line: dict[str, Any]) -> str | None:
+    if line.get("indication") == "intrathecal_trial":
+        return None  # 62320-62327 for an intrathecal (pump) trial are not epidural injections
     code = line["codes"][0]["cpt"]
     return "esi" if code in ESI_CODES else "facet" if code in FACET_CODES else None
 
