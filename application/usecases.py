@@ -26,7 +26,7 @@ from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_u
 from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
 from domain.errors import EventIdConflict, FieldError
-from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES
+from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
 from policies import registry
 from policies.engine import Decision, Proposed, decide, settle
 from projections.state import PatientState, fold
