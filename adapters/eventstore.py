@@ -27,7 +27,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
 from adapters.protect import StoreKeyMismatch
-from adapters.streams import StreamReader, select_versions
+from adapters.streams import StreamReader
 from adapters.transcodings import register_all
 from domain.catalog import CatalogError, Region, classify
 from domain.commands import (
@@ -514,8 +514,8 @@ class InjectionLedger(Application[UUID]):
     ) -> dict[tuple[str, str], PatientRegion.AuthorizationDecided]:
         """The recorded decisions of several (patient, authorization id): the patients'
         ledgers in one query, then each recorded decision read where the ledger says it
-        sits (its version in the region stream) in one more query. Keys not recorded are
-        absent."""
+        sits (its version in the region stream; the run of versions between a stream's
+        first and last wanted) in one more query. Keys not recorded are absent."""
         wanted = set(keys)
         with self._write_lock:
             ledgers = self._load_ledgers({patient_id for patient_id, _ in wanted})
@@ -533,10 +533,15 @@ class InjectionLedger(Application[UUID]):
         found: dict[tuple[str, str], PatientRegion.AuthorizationDecided] = {}
         if not where:
             return found
-        versions: dict[UUID, list[int]] = {}
+        runs: dict[UUID, tuple[int, int]] = {}  # the versions between a stream's first and last
         for stream_id, version in where:
-            versions.setdefault(stream_id, []).append(version)
-        stored = select_versions(self.streams, versions)
+            low, high = runs.get(stream_id, (version, version))
+            runs[stream_id] = (min(low, version), max(high, version))
+        stored = {
+            (record.originator_id, record.originator_version): record
+            for records in self.streams.select_runs(runs).values()
+            for record in records
+        }
         for at, (patient_id, authorization_id) in where.items():
             record = stored.get(at)
             event: Any = self.mapper.to_domain_event(record) if record is not None else None

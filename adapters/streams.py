@@ -8,7 +8,7 @@ On the in-memory store (tests, throwaway runs) it falls back to the library's re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -137,63 +137,3 @@ class StreamReader:
             out.setdefault(stream_id, []).append(
                 StoredEvent(stream_id, row["originator_version"], row["topic"], bytes(row["state"]))
             )
-
-
-def select_versions(
-    reader: StreamReader, wanted: Mapping[UUID, Iterable[int]]
-) -> dict[tuple[UUID, int], StoredEvent]:
-    """The stored events at exactly the given versions of each stream, in one query per
-    chunk (absent ones are missing from the result): for a writer that knows from its
-    index where an event sits, instead of reading the whole stream."""
-    pairs = [(stream_id, version) for stream_id, versions in wanted.items() for version in versions]
-    out: dict[tuple[UUID, int], StoredEvent] = {}
-    recorder: Any = reader.recorder
-    for start in range(0, len(pairs), CHUNK):
-        chunk = pairs[start : start + CHUNK]
-        if reader.kind == "sqlite":
-            where = " OR ".join(["(originator_id = ? AND originator_version = ?)"] * len(chunk))
-            params: list[Any] = [x for stream_id, v in chunk for x in (stream_id.hex, v)]
-            statement = (
-                f"SELECT originator_id, originator_version, topic, state FROM "
-                f"{recorder.events_table_name} WHERE {where}"
-            )
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(statement, params)
-                rows = [
-                    StoredEvent(
-                        UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"]
-                    )
-                    for r in c.fetchall()
-                ]
-        elif reader.kind == "postgres":
-            from psycopg.sql import SQL, Identifier
-
-            query = SQL(
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM {schema}.{table} e "
-                "JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, v) "
-                "ON e.originator_id = w.id AND e.originator_version = w.v"
-            ).format(
-                schema=Identifier(recorder.datastore.schema),
-                table=Identifier(recorder.events_table_name),
-            )
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(query, [[s for s, _ in chunk], [v for _, v in chunk]])
-                rows = [
-                    StoredEvent(
-                        r["originator_id"],
-                        r["originator_version"],
-                        r["topic"],
-                        bytes(r["state"]),
-                    )
-                    for r in c.fetchall()
-                ]
-        else:
-            rows = [
-                event
-                for stream_id, v in chunk
-                for event in recorder.select_events(stream_id, gt=v - 1, lte=v)
-            ]
-        for row in rows:
-            out[(row.originator_id, row.originator_version)] = row
-    return out
