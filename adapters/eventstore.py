@@ -517,24 +517,24 @@ class InjectionLedger(Application[UUID]):
         sits (its version in the region stream; the run of versions between a stream's
         first and last wanted) in one more query. Keys not recorded are absent."""
         wanted = set(keys)
-        with self._write_lock:
+        # (stream id, version) of each recorded decision, (patient, authorization id)
+        where: list[tuple[tuple[UUID, int], tuple[str, str]]] = []
+        with self._write_lock:  # ledgers change under it: read their entries under it too
             ledgers = self._load_ledgers({patient_id for patient_id, _ in wanted})
-        # (stream id, version) of each recorded decision -> (patient, authorization id)
-        where: dict[tuple[UUID, int], tuple[str, str]] = {}
-        for patient_id, authorization_id in wanted:
-            ledger = ledgers[patient_id]
-            key = self.authorization_key(authorization_id)
-            entry = ledger.entries.get(key) if ledger else None
-            if ledger is None or entry is None or entry.type != "authorization_requested":
-                continue  # not recorded, or a colliding record (recording will answer 409)
-            version = _version_in_region(ledger, key + "/decision", entry.region)
-            stream_id = self.ids.region(patient_id, entry.region)
-            where[(stream_id, version)] = (patient_id, authorization_id)
+            for patient_id, authorization_id in wanted:
+                ledger = ledgers[patient_id]
+                key = self.authorization_key(authorization_id)
+                entry = ledger.entries.get(key) if ledger else None
+                if ledger is None or entry is None or entry.type != "authorization_requested":
+                    continue  # not recorded, or a colliding record (recording will answer 409)
+                version = _version_in_region(ledger, key + "/decision", entry.region)
+                stream_id = self.ids.region(patient_id, entry.region)
+                where.append(((stream_id, version), (patient_id, authorization_id)))
         found: dict[tuple[str, str], PatientRegion.AuthorizationDecided] = {}
         if not where:
             return found
         runs: dict[UUID, tuple[int, int]] = {}  # the versions between a stream's first and last
-        for stream_id, version in where:
+        for (stream_id, version), _ in where:
             low, high = runs.get(stream_id, (version, version))
             runs[stream_id] = (min(low, version), max(high, version))
         stored = {
@@ -542,7 +542,7 @@ class InjectionLedger(Application[UUID]):
             for records in self.streams.select_runs(runs).values()
             for record in records
         }
-        for at, (patient_id, authorization_id) in where.items():
+        for at, (patient_id, authorization_id) in where:
             record = stored.get(at)
             event: Any = self.mapper.to_domain_event(record) if record is not None else None
             if (
