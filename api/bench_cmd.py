@@ -27,8 +27,8 @@ What each figure is
   count the README recommends (one per core: ``http_server`` says which, and the loop and
   HTTP parser), 1 client, then 8 clients at once, each on a keep-alive connection;
   ``elig_http_by_workers`` has the same figures on one worker beside them;
-  ``trail_commit_p50_ms``: one access-trail append committed alone on this disk (the fsync
-  a lone request waits for).
+  ``trail_commit_p50_ms`` (SQLite): one access-trail append committed alone in that store
+  after the HTTP phase (the fsync'd commit a lone request waits for).
 - ``rebuild_events_per_s``: the read model rebuilt from the whole log, per notification;
   ``rebuild_ceiling_events_per_s``: the library reading and decoding the same log.
 - ``report_seconds``: the compliance report of the last year, whole population.
@@ -481,8 +481,42 @@ def free_port() -> int:
 
 @contextmanager
 def server(settings: Any, workers: int = 1) -> Iterator[str]:
+    """See :func:`served`; yields its base URL only."""
+    with served(settings, workers) as (base, _):
+        yield base
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by process ``pid`` and its descendants (the
+    server and its workers); ``None`` where ``/proc`` does not say (not Linux)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        children: dict[int, list[int]] = {}
+        stats: dict[int, list[str]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with suppress(OSError, IndexError, ValueError):
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                    stats[int(entry)] = fields
+                    children.setdefault(int(fields[1]), []).append(int(entry))
+    except (OSError, ValueError):
+        return None
+    if pid not in stats:
+        return None
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
+        todo.extend(children.get(current, []))
+    return total / tick
+
+
+@contextmanager
+def served(settings: Any, workers: int = 1) -> Iterator[tuple[str, int]]:
     """A real ``injtrack serve --workers N`` on loopback over these settings, once every
-    worker has started."""
+    worker has started: its base URL and process id."""
     import httpx
 
     port = free_port()
@@ -520,7 +554,7 @@ def server(settings: Any, workers: int = 1) -> Iterator[str]:
                     output.seek(0)
                     raise RuntimeError(f"the server did not start: {output.read()[-4000:]}")
                 time.sleep(0.2)
-            yield base
+            yield base, proc.pid
         finally:
             proc.terminate()
             try:
@@ -605,24 +639,37 @@ def http_decisions(
 def http_eligibility(
     settings: Any, bodies: Sequence[dict[str, Any]], workers: int
 ) -> dict[str, Any]:
-    """p50/p99 with 1 client, requests/s (and p50) with 8, on a server of ``workers``."""
-    with server(settings, workers) as base:
+    """p50/p99 with 1 client, requests/s (and p50) with 8, on a server of ``workers``; and
+    the CPU time per request of the server (all its workers) and of the 8 clients, which a
+    busy machine inflates far less than it does wall-clock figures."""
+    with served(settings, workers) as (base, pid):
         http_decisions(base, bodies[:40], 8)  # warm every worker's imports, not its data
         one, _, failed_1 = http_decisions(base, bodies, 1)
+        server_before, client_before = cpu_seconds(pid), time.process_time()
         eight, rps, failed_8 = http_decisions(base, bodies, 8)
+        server_after, client_after = cpu_seconds(pid), time.process_time()
+    server_ms = (
+        (server_after - server_before) * 1000 / len(bodies)
+        if server_before is not None and server_after is not None
+        else None
+    )
     return {
         "workers": workers,
         "p50_ms": statistics.median(one),
         "p99_ms": percentile(one, 0.99),
         "rps_8_clients": rps,
         "p50_ms_8_clients": statistics.median(eight),
+        "server_cpu_ms_per_request": server_ms,
+        "client_cpu_ms_per_request": (client_after - client_before) * 1000 / len(bodies),
         "failures": failed_1 + failed_8,
     }
 
 
 def trail_commit_ms(path: Path, commits: int = 200) -> float:
     """p50 of one access-trail append committed alone (an fsync'd SQLite transaction, what a
-    lone request waits for before it answers) on this machine's disk, this run."""
+    lone request waits for before it answers) in the SQLite store at ``path``, as the
+    server left it. (On ext4 an fsync that grows the WAL file also commits the filesystem's
+    journal, several ms; once the WAL is reused after a checkpoint it costs a fraction.)"""
     from adapters.access import AccessEntry, SQLiteAccessStore
 
     store = SQLiteAccessStore(path)
@@ -873,6 +920,8 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         result["elig_http_p50_ms"] = chosen["p50_ms"]
         result["elig_http_p99_ms"] = chosen["p99_ms"]
         result["elig_http_rps_8_clients"] = chosen["rps_8_clients"]
+        if kind == "sqlite":  # the fsync'd commit a lone request waited for, on that store
+            extra["trail_commit_p50_ms"] = trail_commit_ms(main_settings.db)
 
         subset = list(pop.lines(range(min(scale.http_ingest_events, pop.event_count))))
         patients = list(dict.fromkeys(b["patient_id"] for b in subset))
@@ -894,7 +943,6 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         chosen_ingest = ingest_by_workers[str(stack["workers"])]
         extra["http_ingest_by_clients"] = chosen_ingest
         result["http_ingest_events_per_s"] = max(chosen_ingest.values())
-        extra["trail_commit_p50_ms"] = trail_commit_ms(root / "trail.sqlite")
     finally:
         stores.drop()
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -90,3 +90,43 @@ def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_pat
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_workers_log_json_request_lines_and_never_a_path(tmp_path: Path) -> None:
+    """Each worker logs as a single-process server does: one JSON line per request with the
+    route template, and no uvicorn access log (it would print the path's patient id)."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INJTRACK_")}
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "api.cli", "serve", "--port", str(port)),
+            *("--db", str(tmp_path / "served.sqlite"), "--workers", "2"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None
+                assert time.monotonic() < deadline, "injtrack serve did not answer in 60s"
+                time.sleep(0.2)
+        for _ in range(4):  # new connections: both workers may answer
+            r = httpx.get(f"{base}/v1/patients/secret-patient-7/history", timeout=30)
+            assert r.status_code == 200
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    log = output.decode()
+    assert "secret-patient-7" not in log
+    request_lines = [line for line in log.splitlines() if '"message": "request"' in line]
+    history = '"route": "/v1/patients/{patient_id}/history"'
+    assert sum(history in line for line in request_lines) == 4
