@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import get_topic
 
 from adapters.protect import StoreKeyMismatch
 from adapters.streams import StreamReader
@@ -54,6 +55,7 @@ Clock = Callable[[], datetime]
 _T = TypeVar("_T")
 
 REGIONS: tuple[Region, ...] = (Region.CERVICAL, Region.THORACIC, Region.LUMBAR)
+_REGION_TOPIC = get_topic(PatientRegion)
 FUTURE_GRACE = timedelta(days=1)
 
 
@@ -156,8 +158,17 @@ class InjectionLedger(Application[UUID]):
 
     def record_batch(self, events: Sequence[EventCommand]) -> list[IngestResult]:
         """Validate and store a batch, all or nothing. Raises :class:`InvalidInput`,
-        :class:`EventIdConflict` or :class:`WriteContention` (retryable)."""
-        return self._retrying(lambda: self._record_once(events))
+        :class:`EventIdConflict` or :class:`WriteContention` (retryable).
+
+        The first attempt trusts this process's cached ledgers without reading the store:
+        a ledger another process has written since is stale, and saving against it fails
+        the library's version check (the attempt is re-run on fresh state). What a stale
+        ledger cannot be trusted with is a refusal (a reference it does not know yet), so a
+        batch refused on cached state is validated again on fresh state before answering."""
+        try:
+            return self._retrying(lambda: self._record_once(events, fresh=False))
+        except (InvalidInput, EventIdConflict):
+            return self._retrying(lambda: self._record_once(events, fresh=True))
 
     def _retrying(self, attempt_once: Callable[[], _T]) -> _T:
         """Run one validate-and-save attempt under this process's write lock, re-running it
@@ -175,9 +186,10 @@ class InjectionLedger(Application[UUID]):
                         "concurrent writes to the same patients kept conflicting; "
                         "nothing was stored, retry the request"
                     ) from None
-                time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+                if attempt > 1:  # the first conflict may only be a stale cached ledger
+                    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
-    def _record_once(self, events: Sequence[EventCommand]) -> list[IngestResult]:
+    def _record_once(self, events: Sequence[EventCommand], fresh: bool) -> list[IngestResult]:
         today = self.clock().astimezone(UTC).date()
         latest_allowed = today + FUTURE_GRACE
         work: dict[str, _PatientWork] = {}
@@ -185,7 +197,7 @@ class InjectionLedger(Application[UUID]):
         conflicts: list[FieldError] = []
         results: list[IngestResult] = []
 
-        ledgers = self._load_ledgers({event.patient_id for event in events})
+        ledgers = self._load_ledgers({event.patient_id for event in events}, refresh=fresh)
         for index, event in enumerate(events):
             patient = work.get(event.patient_id)
             if patient is None:
@@ -228,24 +240,67 @@ class InjectionLedger(Application[UUID]):
             raise EventIdConflict(conflicts)
 
         recorded_at = self.clock()
-        aggregates: list[Aggregate] = []
-        for patient_id, patient in work.items():
-            if not patient.entries:
-                continue
-            ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at, self.ids)
-            streams = {
-                region: self._stream(ledger, patient_id, Region(region), recorded_at)
-                for region in patient.regions
-            }
-            ledger.accept(list(patient.entries.values()), recorded_at)
-            aggregates.append(ledger)
-            for region, pending in patient.regions.items():
-                stream = streams[region]
-                for event_class, fields_ in pending:
-                    stream.record(event_class, recorded_at, **fields_)
-                aggregates.append(stream)
-        self._store(aggregates)
+        ledgers_written: list[PatientLedger] = []
+        stored: list[Any] = []
+        try:
+            for patient_id, patient in work.items():
+                if not patient.entries:
+                    continue
+                ledger = patient.ledger or PatientLedger.open(patient_id, recorded_at, self.ids)
+                versions = dict(ledger.region_versions)  # before this batch's entries
+                ledger.accept(list(patient.entries.values()), recorded_at)
+                ledgers_written.append(ledger)
+                stored.extend(ledger.collect_events())
+                for region, pending in patient.regions.items():
+                    stored.extend(
+                        self._region_events(
+                            patient_id, region, versions.get(region), pending, recorded_at
+                        )
+                    )
+        except BaseException:
+            # A cached ledger may have accepted entries that will not be stored.
+            self._forget(patient.ledger for patient in work.values() if patient.ledger)
+            raise
+        self._put(stored, ledgers_written)
         return results
+
+    def _region_events(
+        self,
+        patient_id: str,
+        region: str,
+        version: int | None,
+        pending: list[tuple[type[Aggregate.Event], dict[str, Any]]],
+        recorded_at: datetime,
+    ) -> list[Aggregate.Event]:
+        """The events appending ``pending`` to the patient's stream of a region, whose
+        version the ledger counts (``None``: not yet created), built straight as the
+        library's aggregate would trigger them, without loading or building the stream; a
+        stale version fails the save's version check."""
+        stream_id = self.ids.region(patient_id, region)
+        out: list[Aggregate.Event] = []
+        if version is None:
+            out.append(
+                PatientRegion.Created(
+                    originator_topic=_REGION_TOPIC,
+                    originator_id=stream_id,
+                    originator_version=1,
+                    timestamp=recorded_at,
+                    patient_id=patient_id,
+                    region=region,
+                )
+            )
+            version = 1
+        for event_class, fields_ in pending:
+            version += 1
+            out.append(
+                event_class(
+                    originator_id=stream_id,
+                    originator_version=version,
+                    timestamp=recorded_at,
+                    **fields_,
+                )
+            )
+        return out
 
     def _validate(
         self, event: EventCommand, patient: _PatientWork, print_: str, latest_allowed: date
@@ -366,8 +421,11 @@ class InjectionLedger(Application[UUID]):
         self, items: Sequence[tuple[str, Region, dict[str, Any], dict[str, Any]]]
     ) -> list[bool]:
         recorded_at = self.clock()
-        ledgers = self._load_ledgers({patient_id for patient_id, *_ in items})
-        streams: dict[tuple[str, Region], PatientRegion] = {}
+        # Cached ledgers are trusted as they are: one another process has written since
+        # fails the save's version check and the attempt is re-run on fresh state. What
+        # they say is recorded stays recorded, so their refusals need no second look.
+        ledgers = self._load_ledgers({patient_id for patient_id, *_ in items}, refresh=False)
+        pending: dict[str, dict[str, list[tuple[type[Aggregate.Event], dict[str, Any]]]]] = {}
         accepted: dict[str, list[LedgerEntry]] = {}
         written: list[bool] = []
         for patient_id, region, requested, decided in items:
@@ -391,13 +449,6 @@ class InjectionLedger(Application[UUID]):
                         )
                     ]
                 )
-            if ledger is None:
-                ledger = ledgers[patient_id] = PatientLedger.open(patient_id, recorded_at, self.ids)
-            stream = streams.get((patient_id, region))
-            if stream is None:
-                stream = streams[(patient_id, region)] = self._stream(
-                    ledger, patient_id, region, recorded_at
-                )
             req_fields = {
                 "event_id": key,
                 "fingerprint": fingerprint(requested.get("request", {})),
@@ -406,8 +457,12 @@ class InjectionLedger(Application[UUID]):
                 "event_id": key + "/decision",
                 "fingerprint": req_fields["fingerprint"],
             } | decided
-            stream.record(PatientRegion.AuthorizationRequested, recorded_at, **req_fields)
-            stream.record(PatientRegion.AuthorizationDecided, recorded_at, **dec_fields)
+            pending.setdefault(patient_id, {}).setdefault(region.value, []).extend(
+                [
+                    (PatientRegion.AuthorizationRequested, req_fields),
+                    (PatientRegion.AuthorizationDecided, dec_fields),
+                ]
+            )
             fingerprint_ = req_fields["fingerprint"]
             new.append(LedgerEntry(key, "authorization_requested", region.value, fingerprint_))
             new.append(
@@ -416,14 +471,29 @@ class InjectionLedger(Application[UUID]):
                 )
             )
             written.append(True)
-        aggregates: list[Aggregate] = []
-        for patient_id, new in accepted.items():
-            ledger = ledgers[patient_id]
-            if new and ledger is not None:
+        written_ledgers: list[PatientLedger] = []
+        stored: list[Any] = []
+        try:
+            for patient_id, new in accepted.items():
+                if not new:
+                    continue
+                ledger = ledgers[patient_id] or PatientLedger.open(
+                    patient_id, recorded_at, self.ids
+                )
+                versions = dict(ledger.region_versions)  # before these entries
                 ledger.accept(new, recorded_at)
-                aggregates.append(ledger)
-        aggregates.extend(streams.values())
-        self._store(aggregates)
+                written_ledgers.append(ledger)
+                stored.extend(ledger.collect_events())
+                for region_, events in pending[patient_id].items():
+                    stored.extend(
+                        self._region_events(
+                            patient_id, region_, versions.get(region_), events, recorded_at
+                        )
+                    )
+        except BaseException:
+            self._forget(ledger for ledger in ledgers.values() if ledger is not None)
+            raise
+        self._put(stored, written_ledgers)
         return written
 
     @staticmethod
@@ -435,82 +505,112 @@ class InjectionLedger(Application[UUID]):
         self, patient_id: str, authorization_id: str
     ) -> PatientRegion.AuthorizationDecided | None:
         """The recorded decision of an authorization id, if any."""
-        with self._write_lock:
-            ledger = self._load_ledgers({patient_id})[patient_id]
-        key = self.authorization_key(authorization_id)
-        if ledger is None or key not in ledger.entries:
-            return None
-        if ledger.entries[key].type != "authorization_requested":
-            return None  # a colliding record; recording will answer 409
-        region = ledger.entries[key].region
-        for event in self.events.get(self.ids.region(patient_id, region)):
+        return self.find_authorizations([(patient_id, authorization_id)]).get(
+            (patient_id, authorization_id)
+        )
+
+    def find_authorizations(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], PatientRegion.AuthorizationDecided]:
+        """The recorded decisions of several (patient, authorization id): the patients'
+        ledgers in one query, then each recorded decision read where the ledger says it
+        sits (its version in the region stream; the run of versions between a stream's
+        first and last wanted) in one more query. Keys not recorded are absent."""
+        wanted = set(keys)
+        # (stream id, version) of each recorded decision, (patient, authorization id)
+        where: list[tuple[tuple[UUID, int], tuple[str, str]]] = []
+        with self._write_lock:  # ledgers change under it: read their entries under it too
+            ledgers = self._load_ledgers({patient_id for patient_id, _ in wanted})
+            for patient_id, authorization_id in wanted:
+                ledger = ledgers[patient_id]
+                key = self.authorization_key(authorization_id)
+                entry = ledger.entries.get(key) if ledger else None
+                if ledger is None or entry is None or entry.type != "authorization_requested":
+                    continue  # not recorded, or a colliding record (recording will answer 409)
+                version = _version_in_region(ledger, key + "/decision", entry.region)
+                stream_id = self.ids.region(patient_id, entry.region)
+                where.append(((stream_id, version), (patient_id, authorization_id)))
+        found: dict[tuple[str, str], PatientRegion.AuthorizationDecided] = {}
+        if not where:
+            return found
+        runs: dict[UUID, tuple[int, int]] = {}  # the versions between a stream's first and last
+        for (stream_id, version), _ in where:
+            low, high = runs.get(stream_id, (version, version))
+            runs[stream_id] = (min(low, version), max(high, version))
+        stored = {
+            (record.originator_id, record.originator_version): record
+            for records in self.streams.select_runs(runs).values()
+            for record in records
+        }
+        for at, (patient_id, authorization_id) in where:
+            record = stored.get(at)
+            event: Any = self.mapper.to_domain_event(record) if record is not None else None
             if (
-                isinstance(event, PatientRegion.AuthorizationDecided)
-                and event.authorization_id == authorization_id
+                not isinstance(event, PatientRegion.AuthorizationDecided)
+                or event.authorization_id != authorization_id
             ):
-                return event
-        return None
+                # Not where the ledger's order puts it: look through the whole stream.
+                event = next(
+                    (
+                        e
+                        for e in self.events.get(at[0])
+                        if isinstance(e, PatientRegion.AuthorizationDecided)
+                        and e.authorization_id == authorization_id
+                    ),
+                    None,
+                )
+            if event is not None:
+                found[(patient_id, authorization_id)] = event
+        return found
 
     # ------------------------------------------------------------------ reading
 
-    def _load_ledgers(self, patient_ids: Iterable[str]) -> dict[str, PatientLedger | None]:
+    def _load_ledgers(
+        self, patient_ids: Iterable[str], refresh: bool = True
+    ) -> dict[str, PatientLedger | None]:
         """The current ledger of each patient (``None`` for a patient never seen), read in
-        one query: cached ledgers are brought forward with only their newer events. Call
-        under the write lock; a caller that changes a ledger and then fails must
-        :meth:`_forget` it."""
+        one query: cached ledgers are brought forward with only their newer events (with
+        ``refresh`` false they are taken as they are, possibly stale: only for a write,
+        whose version check catches that). Call under the write lock; a caller that
+        changes a ledger and then fails must :meth:`_forget` it."""
         ids = {self.ids.ledger(p): p for p in patient_ids}
         cached = {i: self._ledgers.get(i) for i in ids}
-        newer = self.streams.select({i: (c.version if c else 0) for i, c in cached.items()})
+        wanted = {i: (c.version if c else 0) for i, c in cached.items() if refresh or c is None}
+        newer = self.streams.select(wanted) if wanted else {}
         out: dict[str, PatientLedger | None] = {}
         for ledger_id, patient_id in ids.items():
             ledger = cached[ledger_id]
             for stored in newer.get(ledger_id, ()):
                 event: Any = self.mapper.to_domain_event(stored)
                 ledger = event.mutate(ledger)
-            if ledger is not None:
-                self._ledgers[ledger_id] = ledger
-                self._ledgers.move_to_end(ledger_id)
             out[patient_id] = ledger
-        while len(self._ledgers) > self._ledger_cache_size:
-            self._ledgers.popitem(last=False)
+        self._remember(ledger for ledger in out.values() if ledger is not None)
         return out
 
     def _forget(self, aggregates: Iterable[Aggregate]) -> None:
         for aggregate in aggregates:
             self._ledgers.pop(aggregate.id, None)
 
-    def _stream(
-        self, ledger: PatientLedger, patient_id: str, region: Region, recorded_at: datetime
-    ) -> PatientRegion:
-        """The patient's stream of a region, ready to append to: its version is known from
-        the ledger, so nothing is read (a stale version fails the save's version check)."""
-        version = ledger.region_versions.get(region.value)
-        if version is None:
-            return PatientRegion.open(patient_id, region, recorded_at, self.ids)
-        stream = object.__new__(PatientRegion)
-        stream.__dict__.update(
-            _id=self.ids.region(patient_id, region),
-            _version=version,
-            _created_on=None,
-            _modified_on=None,
-            _pending_events=[],
-            patient_id=patient_id,
-            region=region.value,
-            event_ids=set(),
-        )
-        return stream
-
-    def _store(self, aggregates: Sequence[Aggregate]) -> None:
-        """Save the aggregates' pending events in one transaction; on any failure the
-        ledgers changed in memory are dropped from the cache (they are read again)."""
-        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+    def _put(self, events: Sequence[Any], ledgers: Sequence[PatientLedger]) -> None:
+        """Save the events in one transaction; on any failure the ``ledgers`` changed in
+        memory are dropped from the cache (they are read again)."""
         if not events:
             return
         try:
             self.events.put(events)
         except BaseException:
-            self._forget(aggregates)
+            self._forget(ledgers)
             raise
+        self._remember(ledgers)
+
+    def _remember(self, ledgers: Iterable[PatientLedger]) -> None:
+        """Cache ledgers as just saved (a patient's first ledger too, so its next batch
+        reads nothing), dropping the least recently used beyond the cache size."""
+        for ledger in ledgers:
+            self._ledgers[ledger.id] = ledger
+            self._ledgers.move_to_end(ledger.id)
+        while len(self._ledgers) > self._ledger_cache_size:
+            self._ledgers.popitem(last=False)
 
     def patient_events(
         self,
@@ -641,3 +741,16 @@ def _entry(
         if entry.event_id == key:
             return entry
     return ledger.entries.get(key) if ledger is not None else None
+
+
+def _version_in_region(ledger: PatientLedger, key: str, region: str) -> int:
+    """Where the ledger's entry ``key`` sits in its region stream: the stream's Created
+    event is version 1 and each entry of the region, in the ledger's order, one more
+    (0 when the entry is not in the ledger)."""
+    version = 1
+    for event_id, entry in ledger.entries.items():
+        if entry.region == region:
+            version += 1
+            if event_id == key:
+                return version
+    return 0

@@ -203,16 +203,22 @@ def timeline(events: Sequence[RecordedEvent], pos: Mapping[str, int]) -> list[di
 # ----------------------------------------------------------------------------- replay
 
 
-def pinned(policy_set: PolicySet, policy: Mapping[str, Any]) -> tuple[PolicySet, list[str]]:
-    """The set with each guideline the stored decision names held to the version it names;
-    the notes say what could not be pinned (a version no longer defined)."""
+def pinned(
+    policy_set: PolicySet, policy: Mapping[str, Any], on: date
+) -> tuple[PolicySet, list[str]]:
+    """The set with each guideline the stored decision names held to the version it names,
+    where the set now puts another version in force on the date of service ``on`` (a version
+    added since). A guideline whose version in force on ``on`` is still the one named is left
+    whole: the decision's search for the next eligible date looked at the later versions
+    already defined then, and so must the replay. The notes say what could not be pinned (a
+    version no longer defined)."""
     wanted = {policy.get("guideline"): policy.get("version")}
     for also in policy.get("also") or []:
         wanted[also.get("guideline")] = also.get("version")
     notes: list[str] = []
     guidelines = []
     for g in policy_set.guidelines:
-        if g.id in wanted:
+        if g.id in wanted and g.version_on(on).id != wanted[g.id]:
             version = next((v for v in g.versions if v.id == wanted[g.id]), None)
             if version is None:
                 notes.append(f"{g.id} has no version {wanted[g.id]!r} any more")
@@ -316,7 +322,7 @@ def replay_authorization(
         policy_set = lookup(requested.policy_set)
         proposed = proposed_of_request(request)
         clinical = clinical_of(request)
-        held, notes = pinned(policy_set, stored["policy"])
+        held, notes = pinned(policy_set, stored["policy"], proposed.date_of_service)
         replayed = compared(present(decide(held, fold(then), proposed, clinical)))
     except (PolicyLookupError, KeyError, ValueError) as exc:
         item |= {

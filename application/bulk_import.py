@@ -20,7 +20,7 @@ How a file is imported
 A rejected line never stops the import: it is reported (line number, status, the same
 field-level reasons the API gives) and the rest of its transaction is recorded without it.
 Resending is idempotent: events already stored with the same content count as duplicates,
-an authorization id already recorded as a duplicate. A checkpoint (which groups are done,
+an authorization id already recorded as a duplicate (with other content: rejected, 409). A checkpoint (which groups are done,
 and the counts so far) is written after every group, so a killed import resumes where it
 stopped; a group cut short is simply redone, its stored events counting as duplicates.
 """
@@ -86,9 +86,10 @@ class Target(Protocol):
 
     def record(self, commands: Sequence[EventCommand]) -> Sequence[Any]: ...
 
-    def authorize_many(self, commands: Sequence[Authorize]) -> list[dict[str, Any]]: ...
-
-    def authorization_recorded(self, patient_id: str, authorization_id: str) -> bool: ...
+    def authorize_each(self, commands: Sequence[Authorize]) -> list[tuple[dict[str, Any], bool]]:
+        """Decide and record; each answer with whether it was recorded now (False: a
+        duplicate of one recorded before or earlier in ``commands``)."""
+        ...
 
 
 # ------------------------------------------------------------------------------ results
@@ -440,55 +441,52 @@ class Importer:
             return
 
     def _authorize(self, items: list[_Item]) -> None:
-        """Decide and record a wave's requests together; one that cannot be decided (an
-        unknown set, no guideline for its codes) is rejected and the others still are."""
-        fresh: list[_Item] = []
-        seen: set[tuple[str, str]] = set()
-        for item in items:
-            command = item.command
-            assert isinstance(command, Authorize)
-            key = (command.patient_id, command.authorization_id)
-            if key in seen or self.target.authorization_recorded(*key):
-                self.summary.duplicate += 1
-                self._progress(1)
-            else:
-                seen.add(key)
-                fresh.append(item)
-        if not fresh:
-            return
+        """Decide and record a wave's requests together (those already recorded are found
+        in the same call and counted as duplicates); one that cannot be decided (an unknown
+        set, no guideline for its codes) or reuses an id with other content is rejected and
+        the others still are recorded."""
         try:
-            responses = self._retrying(
-                lambda: self.target.authorize_many([i.command for i in fresh])  # type: ignore[misc]
+            outcomes = self._retrying(
+                lambda: self.target.authorize_each([i.command for i in items])  # type: ignore[misc]
             )
-        except (CatalogError, PolicyLookupError, InvalidInput):
-            if len(fresh) == 1:
-                self._refuse(fresh[0])
+        except (CatalogError, PolicyLookupError, InvalidInput, EventIdConflict):
+            if len(items) == 1:
+                self._refuse(items[0])
                 return
-            for item in fresh:
+            for item in items:
                 self._authorize([item])
             return
-        for response in responses:
-            decision = str(response.get("decision"))
-            self.summary.recorded += 1
-            self.summary.authorizations[decision] = self.summary.authorizations.get(decision, 0) + 1
-        self._progress(len(fresh))
+        for response, recorded in outcomes:
+            self._count(response, recorded)
+        self._progress(len(items))
+
+    def _count(self, response: dict[str, Any], recorded: bool) -> None:
+        if not recorded:
+            self.summary.duplicate += 1
+            return
+        decision = str(response.get("decision"))
+        self.summary.recorded += 1
+        self.summary.authorizations[decision] = self.summary.authorizations.get(decision, 0) + 1
 
     def _refuse(self, item: _Item) -> None:
         """Reject a request with the reasons the API gives for it."""
         assert isinstance(item.command, Authorize)
+        status = 422
         try:
-            self.target.authorize_many([item.command])
+            [(response, recorded)] = self.target.authorize_each([item.command])
         except CatalogError as exc:
             reasons = [FieldError(f"procedure.{exc.field}", exc.message)]
         except PolicyLookupError as exc:
             reasons = [FieldError(exc.field, exc.message)]
         except InvalidInput as exc:
             reasons = exc.errors
-        else:  # decided after all (a transient failure): counted as recorded
-            self.summary.recorded += 1
+        except EventIdConflict as exc:
+            status, reasons = 409, exc.errors
+        else:  # decided after all (a transient failure)
+            self._count(response, recorded)
             self._progress(1)
             return
-        self._reject(item.line, 422, reasons, item.text)
+        self._reject(item.line, status, reasons, item.text)
         self._progress(1)
 
     def _retrying(self, call: Callable[[], Any]) -> Any:
@@ -531,9 +529,8 @@ class TrackerTarget:
         results: Sequence[Any] = self.tracker.record(commands)
         return results
 
-    def authorize_many(self, commands: Sequence[Authorize]) -> list[dict[str, Any]]:
-        responses: list[dict[str, Any]] = self.tracker.authorize_many(commands, self.present)
-        return responses
-
-    def authorization_recorded(self, patient_id: str, authorization_id: str) -> bool:
-        return self.tracker.ledger.find_authorization(patient_id, authorization_id) is not None
+    def authorize_each(self, commands: Sequence[Authorize]) -> list[tuple[dict[str, Any], bool]]:
+        outcomes: list[tuple[dict[str, Any], bool]] = self.tracker.authorize_each(
+            commands, self.present
+        )
+        return outcomes

@@ -26,7 +26,7 @@ from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_u
 from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
 from domain.errors import EventIdConflict, FieldError
-from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES
+from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
 from policies import registry
 from policies.engine import Decision, Proposed, decide, settle
 from projections.state import PatientState, fold
@@ -137,12 +137,23 @@ class Tracker:
         decided on the history stored before the call (recorded authorizations never change
         a decision); an id already recorded, or repeated in ``commands``, answers with the
         recorded (or first) decision. Raises like :meth:`decide`, recording nothing."""
+        return [answer for answer, _ in self.authorize_each(commands, present)]
+
+    def authorize_each(
+        self, commands: Sequence[Authorize], present: Callable[[Decision], dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], bool]]:
+        """:meth:`authorize_many`, each answer with whether this call recorded it (False:
+        the id was recorded before, or earlier in ``commands``: a duplicate). The recorded
+        ones are looked up together, once."""
+        recorded_before = self.ledger.find_authorizations(
+            (c.patient_id, c.authorization_id) for c in commands
+        )
         answers: list[dict[str, Any] | None] = []
         first: dict[tuple[str, str], int] = {}
         staged: list[tuple[int, tuple[str, Region, dict[str, Any], dict[str, Any]]]] = []
         for position, command in enumerate(commands):
             key = (command.patient_id, command.authorization_id)
-            recorded = self._recorded(command)
+            recorded = self._answer(command, recorded_before.get(key))
             if key in first and commands[first[key]].payload() != command.payload():
                 raise _authorization_conflict(command)
             if recorded is not None or key in first:
@@ -172,24 +183,34 @@ class Tracker:
             answers.append(response)
             staged.append((position, (command.patient_id, proc.region, requested, decided)))
         written = self.ledger.record_authorizations([item for _, item in staged])
+        fresh: set[int] = set()
         for (position, _), ok in zip(staged, written, strict=True):
-            if not ok:
+            if ok:
+                fresh.add(position)
+            else:
                 # Another request recorded this id first: its decision is the answer.
                 answers[position] = self._recorded(commands[position])
-        out: list[dict[str, Any]] = []
+        out: list[tuple[dict[str, Any], bool]] = []
         for position, command in enumerate(commands):
             answer = answers[position]
             if answer is None:
                 answer = answers[first[(command.patient_id, command.authorization_id)]]
             assert answer is not None
-            out.append(answer)
+            out.append((answer, position in fresh))
         return out
 
     def _recorded(self, command: Authorize) -> dict[str, Any] | None:
-        """The recorded answer for this ``authorization_id``, if any. The same id resent
-        with different content is an :class:`EventIdConflict`, like an event id (nothing is
-        decided or stored)."""
+        """The recorded answer for this ``authorization_id``, if any (see :meth:`_answer`)."""
         found = self.ledger.find_authorization(command.patient_id, command.authorization_id)
+        return self._answer(command, found)
+
+    @staticmethod
+    def _answer(
+        command: Authorize, found: PatientRegion.AuthorizationDecided | None
+    ) -> dict[str, Any] | None:
+        """The answer recorded for the command's ``authorization_id`` (``found``), if any.
+        The same id resent with different content is an :class:`EventIdConflict`, like an
+        event id (nothing is decided or stored)."""
         if found is None:
             return None
         if found.fingerprint != fingerprint(command.payload()):

@@ -25,8 +25,24 @@ from domain.vocabulary import (
     SurgeryKind,
 )
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class (``fields()`` is slow)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
 
 def _plain(value: Any) -> Any:
+    """``value`` JSON-ready: enums by value, dates in ISO form, dataclasses as dicts. On the
+    path of every recorded event (the fingerprint), so plain values are answered first."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (date, datetime)):
@@ -36,7 +52,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(kind)}
     return value
 
 
@@ -64,7 +80,9 @@ class _Command:
 
     def payload(self) -> dict[str, Any]:
         """The canonical content: every field JSON-ready, with ``type``."""
-        body: dict[str, Any] = {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        body: dict[str, Any] = {
+            name: _plain(getattr(self, name)) for name in _field_names(type(self))
+        }
         body["type"] = self.type
         return body
 

@@ -17,6 +17,7 @@ event is triggered.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import uuid
@@ -52,10 +53,7 @@ class StreamIds:
     secret: bytes | None = field(default=None, repr=False)
 
     def _derive(self, name: str) -> uuid.UUID:
-        if self.secret is None:
-            return uuid.uuid5(NAMESPACE, name)
-        digest = hmac.new(self.secret, name.encode(), hashlib.sha256).digest()
-        return uuid.UUID(bytes=digest[:16], version=4)
+        return _derive(self.secret, name)
 
     def region(self, patient_id: str, region: Region | str) -> uuid.UUID:
         return self._derive(f"patient-region/{patient_id}/{Region(region).value}")
@@ -65,6 +63,16 @@ class StreamIds:
 
 
 PUBLIC_STREAM_IDS = StreamIds()
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _derive(secret: bytes | None, name: str) -> uuid.UUID:
+    """A stream id (see :class:`StreamIds`), remembered for the patients written or read
+    lately: every batch derives the ids of each patient it touches."""
+    if secret is None:
+        return uuid.uuid5(NAMESPACE, name)
+    digest = hmac.new(secret, name.encode(), hashlib.sha256).digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,9 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from domain.events import PatientRegion, RecordedEvent
@@ -210,12 +211,17 @@ class FamilyState:
     position_of: dict[str, int] = field(default_factory=dict)  # event id -> position
     # The procedures' dates, in the same (date) order: windows are found by bisection.
     dates: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    # The boundaries' dates when they are in date order (None: looked through one by one).
+    boundary_dates: tuple[date, ...] | None = field(init=False, repr=False, compare=False)
     # Pairings already worked out on this (immutable) state, by window.
     memo: dict[Span, Pairing] = field(init=False, repr=False, compare=False, default_factory=dict)
     ids: dict[str, Procedure] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dates", tuple(p.date_of_service for p in self.procedures))
+        days = tuple(f.date for f in self.boundaries)
+        ordered = all(a <= b for a, b in pairwise(days))
+        object.__setattr__(self, "boundary_dates", days if ordered else None)
 
     @property
     def by_id(self) -> dict[str, Procedure]:
@@ -255,9 +261,16 @@ class FamilyState:
     def _starts_new_episode(self, previous: Procedure | None, on: date) -> EpisodeReason | None:
         if previous is None:
             return EpisodeReason.FIRST_PROCEDURE
-        for fact in self.boundaries:
-            if previous.date_of_service < fact.date <= on:
-                return EpisodeReason.SURGERY if fact.kind == "surgery" else EpisodeReason.PATHOLOGY
+        if self.boundary_dates is not None:  # in date order: the first one after previous
+            index = bisect_right(self.boundary_dates, previous.date_of_service)
+            found = self.boundaries[index] if index < len(self.boundaries) else None
+            if found is not None and found.date <= on:
+                return EpisodeReason.SURGERY if found.kind == "surgery" else EpisodeReason.PATHOLOGY
+        else:
+            for fact in self.boundaries:
+                if previous.date_of_service < fact.date <= on:
+                    kind = fact.kind
+                    return EpisodeReason.SURGERY if kind == "surgery" else EpisodeReason.PATHOLOGY
         if on >= EPISODE_GAP.after(previous.date_of_service):
             return EpisodeReason.TWO_YEAR_GAP
         return None
@@ -268,9 +281,13 @@ class FamilyState:
         previous = prior[-1] if prior else None
         reason = self._starts_new_episode(previous, on)
         if reason is not None:
+            # Episodes are numbered in date order: the previous procedure's is the last one.
+            before = self.episode_of.get(previous.event_id) if previous is not None else 0
+            if before is None:
+                before = len({self.episode_of[p.event_id] for p in prior})
             return Placement(
                 on=on,
-                episode_number=len({self.episode_of[p.event_id] for p in prior}) + 1,
+                episode_number=before + 1,
                 episode_start=on,
                 new_episode=True,
                 reason=reason,
@@ -281,7 +298,14 @@ class FamilyState:
         assert previous is not None
         number = self.episode_of[previous.event_id]
         episode = self.episodes[number - 1]
-        in_episode = tuple(p for p in prior if self.episode_of[p.event_id] == number)
+        # An episode is a run of procedures in date order, the previous procedure its last
+        # one dated before ``on``.
+        position = self.position_of.get(previous.event_id)
+        in_episode = (
+            episode.procedures[:position]
+            if position is not None
+            else tuple(p for p in prior if self.episode_of[p.event_id] == number)
+        )
         return Placement(
             on=on,
             episode_number=number,
@@ -380,6 +404,14 @@ class FamilyState:
         return self.pairing(window).counted(self.in_window(end, length, before=before))
 
 
+@dataclass(slots=True)
+class _StateIndex:
+    """A patient state's procedures by family and their dates (``()``: not in date order)."""
+
+    by_family: dict[str, list[Procedure]] = field(default_factory=dict)
+    dates: tuple[date, ...] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class PatientState:
     """Everything the rules consult about one patient, as known at ``as_of``."""
@@ -391,6 +423,10 @@ class PatientState:
     facts: tuple[RegionFact, ...]
     authorizations: tuple[Authorization, ...]
     voided: frozenset[str]
+    # Looked up by family and by date, worked out on first use (the state is immutable).
+    index: _StateIndex = field(
+        init=False, repr=False, compare=False, default_factory=lambda: _StateIndex()
+    )
 
     def family(self, region: str, family: str) -> FamilyState:
         """The state of one region and family (empty when the patient has none)."""
@@ -413,18 +449,30 @@ class PatientState:
 
     def of_family(self, family: str, *, region: str | None = None) -> list[Procedure]:
         """Every procedure of a family in any region (or in one), date order."""
-        return [
-            p
-            for p in self.procedures
-            if p.family == family and (region is None or p.region == region)
-        ]
+        index = self.index
+        if not index.by_family and self.procedures:
+            for p in self.procedures:
+                index.by_family.setdefault(p.family, []).append(p)
+        return [p for p in index.by_family.get(family, ()) if region is None or p.region == region]
+
+    def _dated(self, low: date, high: date) -> Sequence[Procedure]:
+        """The procedures that may be dated from ``low`` to ``high``: found by bisection
+        when the procedures are in date order (as the fold leaves them), else all."""
+        index = self.index
+        if index.dates is None:
+            dates = tuple(p.date_of_service for p in self.procedures)
+            ordered = all(a <= b for a, b in pairwise(dates))
+            index.dates = dates if ordered else ()
+        if not index.dates and self.procedures:
+            return self.procedures
+        return self.procedures[bisect_left(index.dates, low) : bisect_right(index.dates, high)]
 
     def on_date(self, on: date, families: Iterable[str] | None = None) -> list[Procedure]:
         """The patient's procedures on ``on``, any region."""
         wanted = set(families) if families is not None else None
         return [
             p
-            for p in self.procedures
+            for p in self._dated(on, on)
             if p.date_of_service == on and (wanted is None or p.family in wanted)
         ]
 
@@ -434,9 +482,14 @@ class PatientState:
         """Procedures of ``families`` dated 0 < |DOS - on| < ``days_apart`` days, in other
         regions than ``exclude_region``."""
         wanted = set(families)
+        try:
+            span = timedelta(days=max(0, days_apart))
+            candidates = self._dated(on - span, on + span)
+        except OverflowError:  # a span past the calendar's ends: look at every one
+            candidates = self.procedures
         return [
             p
-            for p in self.procedures
+            for p in candidates
             if p.family in wanted
             and p.region != exclude_region
             and 0 < abs((p.date_of_service - on).days) < days_apart
@@ -570,7 +623,7 @@ def fold(
             key=lambda a: (a.date_of_service, a.authorization_id),
         )
     )
-    return PatientState(
+    state = PatientState(
         patient_id=pid or "",
         as_of=as_of,
         families=families,
@@ -579,6 +632,8 @@ def fold(
         authorizations=authorizations,
         voided=voided,
     )
+    state.index.dates = tuple(p.date_of_service for p in procedures)  # sorted above
+    return state
 
 
 def _family_state(

@@ -192,3 +192,52 @@ def test_the_openapi_document_declares_the_audit_response_with_each_authorizatio
         authorization["required"]
     )
     assert authorization["properties"]["matches"]["type"] == "boolean"
+
+
+def test_a_denial_whose_next_eligible_date_falls_under_a_later_version_replays_to_that_date(
+    client: TestClient, ledger: InjectionLedger, clock: FakeClock
+) -> None:
+    """A cervical esi asked for 12 days after the previous one is denied in December 2021;
+    the search for its next eligible date runs into 2022, where a later version of the
+    guideline is in force. The replay searches the same versions (it pins a guideline to
+    the stored version only when the set has since put another one in force on the date of
+    service), so it finds the same date."""
+    cervical: dict[str, Any] = {"region": "cervical", "levels": ["C6-C7"], "laterality": "left"}
+    ledger.record_batch(
+        parse(
+            procedure("c1", on="2020-05-23", codes=("64479",), **cervical),
+            outcome("c1o", of="c1", on="2020-06-24", relief=69.2),
+            procedure("c2", on="2020-06-25", codes=("64479",), **cervical),
+            outcome("c2o", of="c2", on="2020-07-20", relief=56.9),
+            outcome("c2f", of="c2", on="2020-08-29", relief=60.9),
+            procedure("c3", on="2020-09-10", codes=("64479",), **cervical),
+            procedure("c4", on="2021-12-09", codes=("62321",), region="cervical", levels=["C7-T1"]),
+        )
+    )
+    clock.advance(hours=1)
+    response = client.post(
+        "/v1/authorizations",
+        json={
+            "authorization_id": "A-9",
+            "patient_id": "p-001",
+            "policy_set": "nia",
+            "procedure": {
+                "date_of_service": "2021-12-21",
+                "region": "cervical",
+                "codes": [{"cpt": "62321"}],
+                "levels": ["C7-T1"],
+            },
+            "clinical": {
+                "pain_score": 8,
+                "active_conservative_therapy": True,
+                "initial_criteria_met": True,
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    stored = response.json()
+    assert stored["decision"] == "not_eligible"
+    [auth] = audit(client)["authorizations"]
+    assert auth["stored"]["next_eligible_date"] == stored["next_eligible_date"]
+    assert auth["matches"] is True, auth.get("differences")
+    assert auth["replayed"]["next_eligible_date"] == stored["next_eligible_date"]

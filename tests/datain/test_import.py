@@ -257,6 +257,65 @@ def test_bad_lines_are_rejected_with_line_number_and_reason_and_the_good_ones_im
     }
 
 
+def authorization_line(authorization_id: str, day: str, patient_id: str = "p1") -> str:
+    return json.dumps(
+        {
+            "type": AUTHORIZATION_REQUEST,
+            "authorization_id": authorization_id,
+            "patient_id": patient_id,
+            "policy_set": "nia",
+            "procedure": {
+                "date_of_service": day,
+                "region": "lumbar",
+                "codes": [{"cpt": "64483"}],
+            },
+        }
+    )
+
+
+@SQLITE
+def test_an_authorization_resent_with_other_content_is_rejected_409_not_a_duplicate(
+    tmp_path: Path, run_import: Run
+) -> None:
+    first, _ = run_import(
+        write_lines(tmp_path / "a.jsonl", [authorization_line("a1", "2025-01-06")])
+    )
+    assert first.recorded == 1
+    resent = [authorization_line("a1", "2025-01-06"), authorization_line("a1", "2025-01-07")]
+    summary, rejected = run_import(write_lines(tmp_path / "b.jsonl", resent))
+    assert (summary.recorded, summary.duplicate, summary.rejected) == (0, 1, 1)
+    [rejection] = rejected
+    assert (rejection.line, rejection.status) == (2, 409)
+    assert "different content" in rejection.reasons[0].message
+
+
+@SQLITE
+def test_a_waves_authorization_requests_are_looked_up_once_not_once_per_request(
+    tmp_path: Path, run_import: Run, ledger: InjectionLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [authorization_line(f"a{n}", "2025-01-06", patient_id=f"p{n}") for n in range(5)]
+    path = write_lines(tmp_path / "a.jsonl", lines)
+    single: list[tuple[str, str]] = []
+    together: list[int] = []
+    find_one, find_many = ledger.find_authorization, ledger.find_authorizations
+
+    def one(patient_id: str, authorization_id: str) -> Any:
+        single.append((patient_id, authorization_id))
+        return find_one(patient_id, authorization_id)
+
+    def many(keys: Any) -> Any:
+        keys = list(keys)
+        together.append(len(keys))
+        return find_many(keys)
+
+    monkeypatch.setattr(ledger, "find_authorization", one)
+    monkeypatch.setattr(ledger, "find_authorizations", many)
+    summary, _ = run_import(path)
+    assert (summary.recorded, single, together) == (5, [], [5])
+    summary, _ = run_import(path)
+    assert (summary.duplicate, single, together) == (5, [], [5, 5])
+
+
 def test_the_cli_writes_rejects_prints_the_summary_and_exits_1_when_anything_was_rejected(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
