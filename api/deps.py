@@ -1,5 +1,8 @@
 """What routers depend on, declared once as ``Annotated`` types: a router parameter typed
-``TrackerDep`` receives the process's :class:`~application.usecases.Tracker`."""
+``TrackerDep`` receives the process's :class:`~application.usecases.Tracker`.
+
+They are ``async def`` because they only read ``app.state``: FastAPI runs a plain ``def``
+dependency in its thread pool, one thread hop per request for an attribute read."""
 
 from __future__ import annotations
 
@@ -13,17 +16,17 @@ from api.settings import Settings
 from application.usecases import Tracker
 
 
-def get_tracker(request: Request) -> Tracker:
+async def get_tracker(request: Request) -> Tracker:
     tracker: Tracker = request.app.state.tracker
     return tracker
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
+async def get_clock(request: Request) -> Callable[[], datetime]:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock
 

@@ -120,11 +120,8 @@ class EdgeMiddleware:
                         [*extra_headers, (b"retry-after", b"5")],
                     )
                     return
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in {h for h, _ in extra_headers}
-                ]
+                ours = {h for h, _ in extra_headers}
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in ours]
                 message = {**message, "headers": [*headers, *extra_headers]}
             await send(message)
 

@@ -130,3 +130,23 @@ def test_workers_log_json_request_lines_and_never_a_path(tmp_path: Path) -> None
     request_lines = [line for line in log.splitlines() if '"message": "request"' in line]
     history = '"route": "/v1/patients/{patient_id}/history"'
     assert sum(history in line for line in request_lines) == 4
+
+
+@pytest.mark.parametrize(
+    ("given", "workers"), [("1", 1), ("3", 3), ("auto", max(1, min(16, os.cpu_count() or 1)))]
+)
+def test_serve_takes_a_number_of_workers_or_auto_for_one_per_core(given: str, workers: int) -> None:
+    from api.cli import build_parser
+
+    assert build_parser().parse_args(["serve", "--workers", given]).workers == workers
+
+
+@pytest.mark.parametrize("bad", ["0", "17", "two", "-1"])
+def test_serve_refuses_a_number_of_workers_out_of_range(
+    bad: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--workers", bad])
+    assert "--workers" in capsys.readouterr().err
