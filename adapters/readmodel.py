@@ -574,6 +574,34 @@ class ReadModel(TrackingRecorder):
             records.sort(key=lambda r: tuple("" if r[k] is None else str(r[k]) for k in keys))
         return records
 
+    def procedure_keys(self, batch: int = 10_000) -> Iterator[tuple[str, str, str, str]]:
+        """(patient_id, region, family, date of service as ISO text) of every procedure
+        row, read ``batch`` rows at a time (by key), in stored patient order: what a
+        plain-SQL copy of the caps needs, without holding the whole table as records."""
+        param = self.dialect.param
+        table = self.dialect.table("procedures")
+        after: tuple[str, str] | None = None
+        while True:
+            where = f" WHERE (patient_id, event_id) > ({param}, {param})" if after else ""
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT patient_id, event_id, region, family, date_of_service FROM {table}"
+                    f"{where} ORDER BY patient_id, event_id LIMIT {int(batch)}",
+                    after or (),
+                )
+                rows = c.fetchall()
+            if not rows:
+                return
+            for row in rows:
+                day = row["date_of_service"]
+                yield (
+                    self.protector.reveal(row["patient_id"]),
+                    row["region"],
+                    row["family"],
+                    day if isinstance(day, str) else day.isoformat(),
+                )
+            after = (rows[-1]["patient_id"], rows[-1]["event_id"])
+
     def count(self, table: str, distinct: str | None = None) -> int:
         what = f"COUNT(DISTINCT {distinct})" if distinct else "COUNT(*)"
         with self.datastore.transaction(commit=False) as c:

@@ -198,3 +198,18 @@ def test_the_cli_refuses_a_bad_number_of_workers(
         main(["projections", "rebuild", "--workers", bad])
     assert exited.value.code == 2
     assert "--workers" in capsys.readouterr().err
+
+
+@durable
+def test_procedure_keys_stream_every_procedure_rows_caps_key_in_small_batches(
+    ledger: InjectionLedger, make_settings: SettingsFactory, open_read_model: OpenReadModel
+) -> None:
+    record_patient_by_patient(ledger)
+    view = open_read_model(make_settings())
+    rebuild_view(ledger, view)
+    expected = sorted(
+        (r["patient_id"], r["region"], r["family"], r["date_of_service"])
+        for r in view.procedure_rows()
+    )
+    assert expected
+    assert sorted(view.procedure_keys(batch=3)) == expected
