@@ -26,15 +26,15 @@ def _free_port() -> int:
         return port
 
 
-@pytest.mark.slow
-def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_path: Path) -> None:
+def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``injtrack serve --workers 2`` on a fresh SQLite store in ``tmp_path``, answering;
+    returns the process (its output piped) and its base URL."""
     port = _free_port()
-    db = tmp_path / "served.sqlite"
     env = {k: v for k, v in os.environ.items() if not k.startswith("INJTRACK_")}
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "api.cli", "serve", "--port", str(port)),
-            *("--db", str(db), "--workers", "2"),
+            *("--db", str(tmp_path / "served.sqlite"), "--workers", "2"),
         ],
         env=env,
         cwd=tmp_path,
@@ -42,16 +42,23 @@ def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_pat
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            return server, base
+        except httpx.TransportError:
+            if server.poll() is not None or time.monotonic() >= deadline:
+                server.kill()
+                output, _ = server.communicate(timeout=30)
+                pytest.fail(f"injtrack serve did not answer in 60s: {output.decode()}")
+            time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_path: Path) -> None:
+    server, base = _serve_two_workers(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-                assert time.monotonic() < deadline, "injtrack serve did not answer in 60s"
-                time.sleep(0.2)
         patients = [f"w-{n}" for n in range(4)]
         batches = [
             [procedure(f"{p}-a", patient_id=p, on="2024-12-01") for p in patients],
@@ -96,29 +103,8 @@ def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_pat
 def test_workers_log_json_request_lines_and_never_a_path(tmp_path: Path) -> None:
     """Each worker logs as a single-process server does: one JSON line per request with the
     route template, and no uvicorn access log (it would print the path's patient id)."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INJTRACK_")}
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "api.cli", "serve", "--port", str(port)),
-            *("--db", str(tmp_path / "served.sqlite"), "--workers", "2"),
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = _serve_two_workers(tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None
-                assert time.monotonic() < deadline, "injtrack serve did not answer in 60s"
-                time.sleep(0.2)
         for _ in range(4):  # new connections: both workers may answer
             r = httpx.get(f"{base}/v1/patients/secret-patient-7/history", timeout=30)
             assert r.status_code == 200
