@@ -12,8 +12,15 @@ What each figure is
 - ``import_events_per_s``: the population's events recorded through the ledger in batches of
   100 in file order (patient by patient); ``import_ceiling_events_per_s``: the same events
   saved straight through the library (aggregates built in memory, the same batches, a fresh
-  store of the same kind); ``import_sorted_feed_events_per_s``: the same events sorted by
-  clinical date across patients, into a fresh store.
+  store of the same kind); ``import_sorted_feed_events_per_s``: the same events written to a
+  file sorted by clinical date across patients (a claims feed) and imported into a fresh
+  store by the product's file import (:class:`application.bulk_import.Importer`, what
+  ``injtrack import`` runs: it indexes the file and records patient by patient, in batches
+  of 100), the ledger's calls timed as for patient order (``import_sorted_file_wall_events_per_s``
+  beside it: the whole import, indexing and parsing included);
+  ``ingest_sorted_batches_events_per_s`` (beside the keys): the ledger fed the date-sorted
+  events as they come, batches of 100 across patients (what a client posting a date-ordered
+  feed to ``POST /v1/events`` gets), over the first ``sorted_batches_events`` of them.
 - ``http_ingest_events_per_s``: batches of 100 posted to a real ``injtrack serve`` (the
   recommended workers, see ``elig_http_*``) on loopback into a fresh store, with 1 and with
   4 clients (the better of the two; both in ``http_ingest_by_clients``, and on one worker
@@ -99,6 +106,8 @@ class Scale:
     http_ingest_events: int  # events posted over HTTP (a prefix of the population)
     audits: int  # patients audited (issue 11's audit replay)
     big_patient_events: int = 30_000  # the one very large patient (issue 12)
+    # Date-sorted events fed to the ledger as batches across patients (a prefix).
+    sorted_batches_events: int = 200_000
 
 
 SCALES: dict[str, Scale] = {
@@ -172,6 +181,14 @@ class Population:
             for i in indices:
                 f.seek(self.event_offsets[i])
                 yield json.loads(f.readline())
+
+    def write(self, indices: Iterable[int], path: Path) -> Path:
+        """The event lines at these indices, as they are, into a JSONL file."""
+        with self.path.open("rb") as f, path.open("wb") as out:
+            for i in indices:
+                f.seek(self.event_offsets[i])
+                out.write(f.readline())
+        return path
 
     def batches(self, indices: Sequence[int], size: int = BATCH) -> Iterator[list[Any]]:
         """Event commands, validated as the API validates them, ``size`` at a time."""
@@ -348,6 +365,41 @@ def ingest(ledger: Any, batches: Iterable[list[Any]]) -> tuple[int, float, int]:
                 pending = [c for i, c in enumerate(pending) if i not in bad]
         sent += len(batch)
     return sent, seconds, refused
+
+
+class _TimedLedger:
+    """An import target (:class:`application.bulk_import.Target`) that records through the
+    ledger and times only the ledger's calls, as :func:`ingest` does."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+        self.seconds = 0.0
+
+    def record(self, commands: Sequence[Any]) -> Sequence[Any]:
+        started = time.perf_counter()
+        try:
+            results: Sequence[Any] = self.ledger.record_batch(commands)
+            return results
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def authorize_each(self, commands: Sequence[Any]) -> list[tuple[dict[str, Any], bool]]:
+        raise ValueError("the bench's event files hold no authorization requests")
+
+
+def import_file(ledger: Any, path: Path, size: int = BATCH) -> tuple[int, float, float]:
+    """Import a JSONL file of events the way ``injtrack import`` does (the product's
+    :class:`~application.bulk_import.Importer`: the file indexed by patient, then recorded
+    patient by patient in batches of ``size``, whatever the file's order). Returns (events
+    stored or refused, seconds in the ledger's calls, seconds of the whole import)."""
+    from api.lines import parse_line
+    from application.bulk_import import Importer
+
+    target = _TimedLedger(ledger)
+    started = time.perf_counter()
+    summary = Importer(target, parse_line, batch_size=size).run(path)
+    wall = time.perf_counter() - started
+    return summary.lines, target.seconds, wall
 
 
 def library_ceiling(app: Any, batches: Iterable[list[Any]], clock: Callable[[], datetime]) -> float:
@@ -803,14 +855,27 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
             1, stored_events
         )
 
-        log("importing the sorted feed (fresh store)")
+        log("importing the sorted feed as a file (fresh store)")
+        feed = pop.write(pop.sorted_order, root / "sorted-feed.jsonl")
         sorted_settings = stores.settings("sorted")
         sorted_ledger = build_ledger(sorted_settings, clock)
         try:
-            sent, seconds, _ = ingest(sorted_ledger, pop.batches(pop.sorted_order))
-            result["import_sorted_feed_events_per_s"] = sent / seconds
+            lines, seconds, wall = import_file(sorted_ledger, feed)
+            result["import_sorted_feed_events_per_s"] = lines / seconds
+            extra["import_sorted_file_wall_events_per_s"] = lines / wall
         finally:
             sorted_ledger.close()
+            feed.unlink()
+        prefix = pop.sorted_order[: scale.sorted_batches_events]
+        log(f"the sorted feed as batches across patients, {len(prefix)} events (fresh store)")
+        across_settings = stores.settings("across")
+        across_ledger = build_ledger(across_settings, clock)
+        try:
+            sent, seconds, _ = ingest(across_ledger, pop.batches(prefix))
+            extra["ingest_sorted_batches_events_per_s"] = sent / seconds
+            extra["sorted_batches_events"] = sent
+        finally:
+            across_ledger.close()
 
         # -- decisions in process, whole population stored
         log(f"{scale.decisions} eligibility decisions in process")
@@ -1000,6 +1065,14 @@ def _bench(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="injtrack-bench-") as tmp:
         result = run(args.scale, args.store, Path(tmp), url)
     print(table(result))
+    across = result.get("ingest_sorted_batches_events_per_s")
+    if across is not None and result.get("import_events_per_s"):
+        print(
+            f"ingest_sorted_batches_events_per_s {across:,.0f} "
+            f"({across / result['import_events_per_s']:.2f} of patient order): the date-sorted "
+            f"feed as batches of {BATCH} across patients, first {result['sorted_batches_events']:,} "
+            "events (beside the keys; no target)"
+        )
     if result.get("audit_p50_ms") is not None:
         print(
             f"audit_p50_ms {result['audit_p50_ms']:.1f} (p99 {result['audit_p99_ms']:.1f}): "

@@ -3,7 +3,27 @@ ceiling. (CI runs ``injtrack bench --scale smoke`` and checks every figure is pr
 
 from __future__ import annotations
 
-from api.bench_cmd import KEYS, SCALES, TABLE, table
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.eventstore import InjectionLedger
+from api.app import build_ledger
+from api.bench_cmd import (
+    KEYS,
+    SCALES,
+    TABLE,
+    Stores,
+    import_file,
+    ingest,
+    population,
+    table,
+)
+from application.population import clinical_date_of
+
+
+def _clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def test_the_json_has_exactly_the_figures_issue_12_names() -> None:
@@ -41,3 +61,40 @@ def test_the_table_shows_each_figure_beside_its_ceiling_and_dashes_for_those_not
     [line] = [row for row in shown.splitlines() if row.startswith("report_seconds")]
     assert " - " in line
     assert {key for key, _, _ in TABLE} <= set(KEYS)
+
+
+def test_the_sorted_feed_file_imports_the_same_events_as_patient_order_and_times_the_ledger(
+    tmp_path: Path,
+) -> None:
+    """The sorted-feed figure is the product's file import of the date-sorted file: it must
+    store exactly the events the patient-ordered ingest stores, and time only the ledger."""
+    pop = population(40, tmp_path, sample=5, tenth_sample=2)
+    stores = Stores("sqlite", tmp_path, url="")
+    ledger = build_ledger(stores.settings("patient"), _clock)
+    sent, _, refused = ingest(ledger, pop.batches(range(pop.event_count)))
+    assert sent == pop.event_count
+    feed = pop.write(pop.sorted_order, tmp_path / "sorted.jsonl")
+    dates = [clinical_date_of(json.loads(line)) for line in feed.read_text().splitlines()]
+    known = [d for d in dates if d is not None]
+    assert known == sorted(known) and len(dates) == pop.event_count
+    other = build_ledger(stores.settings("sorted"), _clock)
+    lines, in_ledger, wall = import_file(other, feed)
+    assert lines == pop.event_count and 0 < in_ledger <= wall
+
+    def stored(app: InjectionLedger) -> dict[str, set[str]]:
+        return {
+            patient: {
+                f"{e.region}:{e.event.event_id}:{e.event.__class__.__name__}"
+                for e in app.patient_events(patient)
+            }
+            for patient in pop.patients
+        }
+
+    assert stored(other) == stored(ledger)
+
+    def accepted(app: InjectionLedger) -> int:  # resent lines are duplicates, stored once
+        return sum(len(app.recording_order(patient)) for patient in pop.patients)
+
+    assert accepted(other) == accepted(ledger) > pop.event_count * 0.9 - refused
+    ledger.close()
+    other.close()
