@@ -37,14 +37,19 @@ from policies import registry
 log = logging.getLogger("injtrack.service")
 
 
-def build_ledger(settings: Settings, clock: Callable[[], datetime] = utc_now) -> InjectionLedger:
+def build_ledger(
+    settings: Settings,
+    clock: Callable[[], datetime] = utc_now,
+    kind: type[InjectionLedger] = InjectionLedger,
+) -> InjectionLedger:
     """The event store the settings name. A new SQLite file is created readable by its owner
     only; a store the configured keys cannot read raises
-    :class:`~adapters.protect.StoreKeyMismatch` (the service refuses to start)."""
+    :class:`~adapters.protect.StoreKeyMismatch` (the service refuses to start). ``kind``: the
+    bench's ceilings open it as a :class:`~adapters.eventstore.LibraryTranscoderLedger`."""
     env = settings.library_env()
     if settings.effective_persistence == "sqlite":
         create_private_file(settings.db)
-    ledger = InjectionLedger(
+    ledger = kind(
         env=env,
         clock=clock,
         write_retries=settings.write_retries,
