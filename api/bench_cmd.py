@@ -476,9 +476,21 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[index]
 
 
-def decide_timings(tracker: Any, questions: Sequence[Any]) -> list[float]:
-    """Wall-clock milliseconds of each decision (see :func:`decide_attributed`)."""
-    return decide_attributed(tracker, questions).wall_ms
+def timed_ms(call: Callable[[Any], object], items: Iterable[Any]) -> list[float]:
+    """Milliseconds of ``call(item)`` for each item, in order; errors propagate."""
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def decide_timings(tracker: Any, questions: Sequence[Any]) -> tuple[list[float], int]:
+    """Milliseconds of each question decided through :meth:`Tracker.decide`, and how many
+    were refused before any history was read (see :func:`decide_attributed`)."""
+    run = decide_attributed(tracker, questions)
+    return run.wall_ms, run.refused
 
 
 @dataclass
@@ -493,6 +505,7 @@ class DecisionRun:
     gc_ms: list[float] = field(default_factory=list)
     preempted: list[bool] = field(default_factory=list)
     collections: list[int] = field(default_factory=lambda: [0, 0, 0])  # per generation
+    refused: int = 0  # refused before any read, left out of the timings
 
     def summary(self) -> dict[str, Any]:
         """CPU p50/p99 and what the requests at or over the wall-clock p99 had in them."""
@@ -517,8 +530,15 @@ class DecisionRun:
 def decide_attributed(tracker: Any, questions: Sequence[Any]) -> DecisionRun:
     """Decide each question, timing it (wall and CPU) and recording the cyclic collector's
     pauses (``gc.callbacks``) and the OS's preemptions (``getrusage``) inside it. Only the
-    decision is inside the wall-clock window."""
+    decision is inside the wall-clock window. Questions refused before any history was read
+    (no guideline or version in force for the codes on that date:
+    :class:`~policies.errors.PolicyLookupError`, :class:`~domain.catalog.CatalogError`) are
+    counted and left out of the timings, since they cost no read. Any other error
+    propagates."""
     import gc
+
+    from domain.catalog import CatalogError
+    from policies.errors import PolicyLookupError
 
     run = DecisionRun()
     pause = [0.0, 0.0]  # start of the current collection, ms of pauses in this request
@@ -538,8 +558,11 @@ def decide_attributed(tracker: Any, questions: Sequence[Any]) -> DecisionRun:
             switches = resource.getrusage(who).ru_nivcsw
             cpu = time.process_time()
             started = time.perf_counter()
-            with suppress(Exception):
+            try:
                 tracker.decide(question)
+            except (PolicyLookupError, CatalogError):
+                run.refused += 1
+                continue
             ended = time.perf_counter()
             run.cpu_ms.append((time.process_time() - cpu) * 1000)
             run.preempted.append(resource.getrusage(who).ru_nivcsw > switches)
@@ -959,6 +982,7 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         questions = pop.questions[: scale.decisions]
         decisions = decide_attributed(tracker, questions)
         timings = decisions.wall_ms
+        extra["elig_inproc_refused"] = decisions.refused
         result["elig_inproc_p50_ms"] = statistics.median(timings)
         result["elig_inproc_p99_ms"] = percentile(timings, 0.99)
         extra["elig_inproc_attribution"] = decisions.summary()

@@ -33,6 +33,7 @@ def big_patient_figures(
     (in process, p50), and their ``_http`` twins when ``server`` (a context manager
     factory over the settings, yielding the base URL) is given."""
     from api.app import build_ledger
+    from api.bench_cmd import timed_ms
     from api.schemas.eligibility import EligibilityIn, decision_json
     from application.big_patient import api_parsers, big_patient, questions, record_big_patient
     from application.usecases import Tracker
@@ -54,18 +55,13 @@ def big_patient_figures(
         bodies = list(questions(patient, QUESTIONS))
         asked = [EligibilityIn.model_validate(b).to_query() for b in bodies]
         tracker.decide(asked[0])  # the policy documents load once per process
-        decide_ms = []
-        for query in asked:
-            started = time.perf_counter()
-            tracker.decide(query)
-            decide_ms.append((time.perf_counter() - started) * 1000)
+        decide_ms = timed_ms(tracker.decide, asked)
         total, _ = tracker.history_page(patient.patient_id, limit=1)
         offsets = [int(total * share) for share in PAGES]
-        page_ms = []
-        for offset in offsets:
-            started = time.perf_counter()
-            tracker.history_page(patient.patient_id, offset=offset, limit=10)
-            page_ms.append((time.perf_counter() - started) * 1000)
+        page_ms = timed_ms(
+            lambda offset: tracker.history_page(patient.patient_id, offset=offset, limit=10),
+            offsets,
+        )
         out |= {
             "big_patient_events": total,
             "big_patient_decide_ms": statistics.median(decide_ms),
@@ -78,21 +74,16 @@ def big_patient_figures(
 
         with server(settings) as base, httpx.Client(base_url=base, timeout=600) as http:
             http.post("/v1/eligibility", json=bodies[0])  # warm the server's imports
-            decide_ms = []
-            for body in bodies:
-                started = time.perf_counter()
-                answer = http.post("/v1/eligibility", json=body)
-                decide_ms.append((time.perf_counter() - started) * 1000)
-                answer.raise_for_status()
-            page_ms = []
-            for offset in offsets:
-                started = time.perf_counter()
-                answer = http.get(
+            decide_ms = timed_ms(
+                lambda body: http.post("/v1/eligibility", json=body).raise_for_status(), bodies
+            )
+            page_ms = timed_ms(
+                lambda offset: http.get(
                     f"/v1/patients/{patient.patient_id}/history",
                     params={"offset": offset, "limit": 10},
-                )
-                page_ms.append((time.perf_counter() - started) * 1000)
-                answer.raise_for_status()
+                ).raise_for_status(),
+                offsets,
+            )
             out |= {
                 "big_patient_decide_http_ms": statistics.median(decide_ms),
                 "big_patient_history_http_ms": statistics.median(page_ms),

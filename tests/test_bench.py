@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from adapters.eventstore import InjectionLedger
 from api.app import build_ledger
 from api.bench_cmd import (
@@ -124,3 +126,24 @@ def test_decision_timings_say_which_requests_the_collector_paused() -> None:
     summary = run.summary()
     assert summary["gc_pause_ms"] >= sum(run.gc_ms[i] for i in (2, 5, 8))
     assert summary["slow_requests"] >= 1 and summary["cpu_p99_ms"] >= summary["cpu_p50_ms"]
+
+
+def test_decision_timings_leave_out_questions_refused_before_reading_and_raise_on_others() -> None:
+    from api.bench_cmd import decide_timings
+    from domain.catalog import CatalogError
+    from policies.errors import PolicyLookupError
+
+    class Answers:
+        def decide(self, question: object) -> object:
+            if question == "no guideline":
+                raise PolicyLookupError("procedure", "no guideline in force for these codes")
+            if question == "unknown code":
+                raise CatalogError("procedure", "unknown code")
+            if question == "broken":
+                raise RuntimeError("a defect must not be timed as an answer")
+            return question
+
+    timings, refused = decide_timings(Answers(), ["a", "no guideline", "b", "unknown code"])
+    assert len(timings) == 2 and refused == 2 and all(t >= 0 for t in timings)
+    with pytest.raises(RuntimeError):
+        decide_timings(Answers(), ["a", "broken"])
