@@ -93,18 +93,26 @@ class StreamReader:
             f"{recorder.events_table_name} WHERE {where} "
             "ORDER BY originator_id, originator_version"
         )
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(statement, params)
-            rows = c.fetchall()
+        # One statement, so no BEGIN: in autocommit mode SQLite runs it as its own read
+        # transaction (one snapshot of the WAL), as the library's BEGIN ... ROLLBACK did.
+        # The library opens connections with a statement cache of one, so the BEGIN and
+        # ROLLBACK around the SELECT made SQLite prepare it again on every read; rows come
+        # as plain tuples (no sqlite3.Row lookups by name).
+        with recorder.datastore.get_connection(commit=False) as conn:
+            cursor = conn.cursor().sqlite_cursor
+            cursor.row_factory = None
+            try:
+                rows = cursor.execute(statement, params).fetchall()
+            finally:
+                cursor.close()
         streams: dict[str, UUID] = {}  # one UUID per stream, not one per row
-        for row in rows:
-            hex_id = row["originator_id"]
+        current: list[StoredEvent] = []
+        for hex_id, version, topic, state in rows:
             stream_id = streams.get(hex_id)
             if stream_id is None:
                 stream_id = streams[hex_id] = UUID(hex_id)
-            out.setdefault(stream_id, []).append(
-                StoredEvent(stream_id, row["originator_version"], row["topic"], row["state"])
-            )
+                current = out.setdefault(stream_id, [])
+            current.append(StoredEvent(stream_id, version, topic, state))
 
     def _postgres(
         self,

@@ -29,7 +29,11 @@ What each figure is
   eligibility questions through :meth:`Tracker.decide`; ``elig_growth_ratio``: p50 with the
   whole population stored over p50 when the first tenth was; ``baseline_sql_p50_ms``: the
   esi interval and the 12-month rolling count of the same requests as two indexed SQL
-  queries over one table.
+  queries over one table. Beside the keys, ``elig_inproc_attribution`` (and
+  ``elig_inproc_tenth``): CPU-time p50/p99 of the same decisions, the collector's passes and
+  pauses inside them, and of the requests at or over the wall-clock p99 how many had a
+  collector pause or were preempted by the OS (another process on the cores);
+  ``elig_growth_ratio_cpu`` is the growth ratio in CPU time.
 - ``elig_http_*``: the same requests over HTTP to a real ``injtrack serve`` with the worker
   count the README recommends (one per core: ``http_server`` says which, and the loop and
   HTTP parser), 1 client, then 8 clients at once, each on a keep-alive connection;
@@ -484,24 +488,89 @@ def timed_ms(call: Callable[[Any], object], items: Iterable[Any]) -> list[float]
 
 def decide_timings(tracker: Any, questions: Sequence[Any]) -> tuple[list[float], int]:
     """Milliseconds of each question decided through :meth:`Tracker.decide`, and how many
-    were refused before any history was read (no guideline or version in force for the
-    codes on that date: :class:`~policies.errors.PolicyLookupError`,
-    :class:`~domain.catalog.CatalogError`), which are left out of the timings since they
-    cost no read. Any other error propagates."""
+    were refused before any history was read (see :func:`decide_attributed`)."""
+    run = decide_attributed(tracker, questions)
+    return run.wall_ms, run.refused
+
+
+@dataclass
+class DecisionRun:
+    """Per decision: wall and CPU milliseconds, the collector's pauses inside it (ms) and
+    whether the OS took the core away from it (involuntary context switches), so that a
+    slow request can be told apart: its own work (CPU), the collector, or another process
+    on the cores."""
+
+    wall_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    gc_ms: list[float] = field(default_factory=list)
+    preempted: list[bool] = field(default_factory=list)
+    collections: list[int] = field(default_factory=lambda: [0, 0, 0])  # per generation
+    refused: int = 0  # refused before any read, left out of the timings
+
+    def summary(self) -> dict[str, Any]:
+        """CPU p50/p99 and what the requests at or over the wall-clock p99 had in them."""
+        if not self.wall_ms:
+            return {}
+        p99 = percentile(self.wall_ms, 0.99)
+        slow = [i for i, w in enumerate(self.wall_ms) if w >= p99]
+        return {
+            "cpu_p50_ms": statistics.median(self.cpu_ms),
+            "cpu_p99_ms": percentile(self.cpu_ms, 0.99),
+            "collections_by_generation": list(self.collections),
+            "gc_pause_ms": sum(self.gc_ms),
+            "gc_pause_max_ms": max(self.gc_ms),
+            "slow_requests": len(slow),  # at or over the wall-clock p99
+            "slow_with_gc_pause": sum(1 for i in slow if self.gc_ms[i] > 0),
+            "slow_preempted": sum(1 for i in slow if self.preempted[i]),
+            "slow_cpu_p50_ms": statistics.median(self.cpu_ms[i] for i in slow),
+            "preempted_share": sum(self.preempted) / len(self.preempted),
+        }
+
+
+def decide_attributed(tracker: Any, questions: Sequence[Any]) -> DecisionRun:
+    """Decide each question, timing it (wall and CPU) and recording the cyclic collector's
+    pauses (``gc.callbacks``) and the OS's preemptions (``getrusage``) inside it. Only the
+    decision is inside the wall-clock window. Questions refused before any history was read
+    (no guideline or version in force for the codes on that date:
+    :class:`~policies.errors.PolicyLookupError`, :class:`~domain.catalog.CatalogError`) are
+    counted and left out of the timings, since they cost no read. Any other error
+    propagates."""
+    import gc
+
     from domain.catalog import CatalogError
     from policies.errors import PolicyLookupError
 
-    out: list[float] = []
-    refused = 0
-    for question in questions:
-        started = time.perf_counter()
-        try:
-            tracker.decide(question)
-        except (PolicyLookupError, CatalogError):
-            refused += 1
-            continue
-        out.append((time.perf_counter() - started) * 1000)
-    return out, refused
+    run = DecisionRun()
+    pause = [0.0, 0.0]  # start of the current collection, ms of pauses in this request
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            pause[0] = time.perf_counter()
+        else:
+            pause[1] += (time.perf_counter() - pause[0]) * 1000
+            run.collections[info["generation"]] += 1
+
+    who = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+    gc.callbacks.append(on_gc)
+    try:
+        for question in questions:
+            pause[1] = 0.0
+            switches = resource.getrusage(who).ru_nivcsw
+            cpu = time.process_time()
+            started = time.perf_counter()
+            try:
+                tracker.decide(question)
+            except (PolicyLookupError, CatalogError):
+                run.refused += 1
+                continue
+            ended = time.perf_counter()
+            run.cpu_ms.append((time.process_time() - cpu) * 1000)
+            run.preempted.append(resource.getrusage(who).ru_nivcsw > switches)
+            run.wall_ms.append((ended - started) * 1000)
+            run.gc_ms.append(pause[1])
+    finally:
+        gc.callbacks.remove(on_gc)
+    return run
 
 
 BASELINE_INTERVAL = (
@@ -864,8 +933,9 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         sent_1, seconds_1, refused_1 = ingest(ledger, pop.batches(everything[: pop.tenth_events]))
         p50_tenth: float | None = None
         if pop.tenth_questions:
-            tenth_timings, _ = decide_timings(tracker, pop.tenth_questions)
-            p50_tenth = statistics.median(tenth_timings)
+            tenth_run = decide_attributed(tracker, pop.tenth_questions)
+            p50_tenth = statistics.median(tenth_run.wall_ms)
+            extra["elig_inproc_tenth"] = {"p50_ms": p50_tenth} | tenth_run.summary()
         sent_2, seconds_2, refused_2 = ingest(ledger, pop.batches(everything[pop.tenth_events :]))
         result["import_events_per_s"] = (sent_1 + sent_2) / (seconds_1 + seconds_2)
         extra["import_refused"] = refused_1 + refused_2
@@ -910,11 +980,18 @@ def run(scale_name: str, kind: str, root: Path, url: str) -> dict[str, Any]:
         # -- decisions in process, whole population stored
         log(f"{scale.decisions} eligibility decisions in process")
         questions = pop.questions[: scale.decisions]
-        timings, extra["elig_inproc_refused"] = decide_timings(tracker, questions)
+        decisions = decide_attributed(tracker, questions)
+        timings = decisions.wall_ms
+        extra["elig_inproc_refused"] = decisions.refused
         result["elig_inproc_p50_ms"] = statistics.median(timings)
         result["elig_inproc_p99_ms"] = percentile(timings, 0.99)
+        extra["elig_inproc_attribution"] = decisions.summary()
         if p50_tenth:
             result["elig_growth_ratio"] = result["elig_inproc_p50_ms"] / p50_tenth
+            extra["elig_growth_ratio_cpu"] = (
+                extra["elig_inproc_attribution"]["cpu_p50_ms"]
+                / extra["elig_inproc_tenth"]["cpu_p50_ms"]
+            )
 
         # -- rebuild and its ceiling, the same log
         log("rebuilding the read model")

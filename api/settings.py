@@ -22,6 +22,8 @@ from adapters.protect import (
     STREAM_SECRET_VARIABLE,
     check_cipher_key,
 )
+from adapters.sqlite_store import CACHE_KIB as SQLITE_CACHE_KIB
+from adapters.sqlite_store import TOPIC as SQLITE_TOPIC
 from domain.events import PUBLIC_STREAM_IDS, StreamIds
 from interop.cdshooks.auth import CdsClient
 from interop.cdshooks.crd import CrdVersion
@@ -52,7 +54,9 @@ class Settings(BaseSettings):
     runs), ``INJTRACK_VIEW_DB`` (the read model's SQLite file, default beside the store),
     ``INJTRACK_POSTGRES_SCHEMA`` (schema for tables, default ``public``),
     ``INJTRACK_MAX_BODY_BYTES`` (request body limit, 413 above it, default 4 MiB),
-    ``INJTRACK_LOG_LEVEL`` (default ``INFO``),
+    ``INJTRACK_LOG_LEVEL`` (default ``INFO``), ``INJTRACK_SQLITE_CACHE_MB`` (SQLite page
+    cache of each connection to the event store, default 16; 0 keeps SQLite's 2 MiB; see
+    :mod:`adapters.sqlite_store`),
     ``INJTRACK_FHIR_MEMBER_IDENTIFIER_SYSTEM`` (FHIR import: the identifier system whose value
     is our ``patient_id``; unset, the ``Patient/<id>`` logical id is; see
     :class:`interop.fhir.mapping.PatientIdentityRule`; the CDS Hooks service uses the same
@@ -72,6 +76,7 @@ class Settings(BaseSettings):
     postgres_schema: str | None = None
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
     aggregate_cache_size: int = Field(default=10_000, ge=0)
+    sqlite_cache_mb: int = Field(default=16, ge=0, le=4096)
     write_retries: int = Field(default=20, ge=0, le=1000)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -150,9 +155,10 @@ class Settings(BaseSettings):
         if kind == "memory":
             env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
         elif kind == "sqlite":
-            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            env["PERSISTENCE_MODULE"] = SQLITE_TOPIC  # eventsourcing.sqlite, cache sized
             env["SQLITE_DBNAME"] = str(self.db)
             env["SQLITE_LOCK_TIMEOUT"] = "30"
+            env[SQLITE_CACHE_KIB] = str(self.sqlite_cache_mb * 1024)
         elif kind == "postgres":
             env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
             env.update(postgres_env(self.database_url or ""))

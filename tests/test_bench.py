@@ -3,6 +3,7 @@ ceiling. (CI runs ``injtrack bench --scale smoke`` and checks every figure is pr
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from api.bench_cmd import (
     SCALES,
     TABLE,
     Stores,
+    decide_attributed,
     import_file,
     ingest,
     population,
@@ -100,6 +102,30 @@ def test_the_sorted_feed_file_imports_the_same_events_as_patient_order_and_times
     assert accepted(other) == accepted(ledger) > pop.event_count * 0.9 - refused
     ledger.close()
     other.close()
+
+
+class _CollectingTracker:
+    """Decides nothing; every third question runs a full collection, as a slow request
+    would meet one."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def decide(self, question: object) -> None:
+        self.asked += 1
+        if self.asked % 3 == 0:
+            gc.collect()
+
+
+def test_decision_timings_say_which_requests_the_collector_paused() -> None:
+    run = decide_attributed(_CollectingTracker(), list(range(9)))
+    assert len(run.wall_ms) == len(run.cpu_ms) == len(run.gc_ms) == len(run.preempted) == 9
+    paused = [i for i, ms in enumerate(run.gc_ms) if ms > 0]
+    assert {2, 5, 8} <= set(paused)
+    assert run.collections[2] >= 3
+    summary = run.summary()
+    assert summary["gc_pause_ms"] >= sum(run.gc_ms[i] for i in (2, 5, 8))
+    assert summary["slow_requests"] >= 1 and summary["cpu_p99_ms"] >= summary["cpu_p50_ms"]
 
 
 def test_decision_timings_leave_out_questions_refused_before_reading_and_raise_on_others() -> None:

@@ -14,6 +14,8 @@ import httpx
 import psycopg
 import pytest
 
+from adapters.sqlite_store import TOPIC as SQLITE_TOPIC
+from api.app import build_ledger
 from api.settings import Settings
 from domain.errors import EventIdConflict
 from domain.events import PatientRegion
@@ -25,7 +27,7 @@ from tests.support import Backend, on_backends
 @pytest.mark.parametrize(
     ("env", "module"),
     [
-        pytest.param({}, "eventsourcing.sqlite", id="by default the store is an SQLite file"),
+        pytest.param({}, SQLITE_TOPIC, id="by default the store is an SQLite file"),
         pytest.param(
             {"INJTRACK_DATABASE_URL": "postgresql://u:pw@db.example:6543/injtrack"},
             "eventsourcing.postgres",
@@ -38,7 +40,7 @@ from tests.support import Backend, on_backends
         ),
         pytest.param(
             {"INJTRACK_PERSISTENCE": "sqlite", "INJTRACK_DATABASE_URL": "postgresql://u@h/d"},
-            "eventsourcing.sqlite",
+            SQLITE_TOPIC,
             id="persistence sqlite wins over a database url",
         ),
     ],
@@ -62,6 +64,42 @@ def test_sqlite_settings_name_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path
     settings = Settings()
     assert settings.library_env()["SQLITE_DBNAME"] == str(tmp_path / "x.sqlite")
     assert settings.effective_view_db == tmp_path / "x.sqlite.view"
+
+
+def _page_cache_kib(settings: Settings) -> int:
+    ledger = build_ledger(settings)
+    try:
+        with ledger.recorder.datastore.get_connection(commit=False) as conn:  # type: ignore[attr-defined]
+            (size,) = conn._sqlite_conn.execute("PRAGMA cache_size").fetchone()
+    finally:
+        ledger.close()
+    return -int(size)  # negative: KiB
+
+
+def test_the_sqlite_store_reads_through_a_page_cache_of_the_configured_size(
+    tmp_path: Path,
+) -> None:
+    """The library's connections have SQLite's 2 MiB; at 100,000 patients that missed the
+    B-tree's inner pages on every decision (a read from the OS per page)."""
+    assert _page_cache_kib(Settings(db=tmp_path / "a.sqlite", database_url=None)) == 16 * 1024
+    assert (
+        _page_cache_kib(Settings(db=tmp_path / "b.sqlite", database_url=None, sqlite_cache_mb=64))
+        == 64 * 1024
+    )
+    assert (
+        _page_cache_kib(Settings(db=tmp_path / "c.sqlite", database_url=None, sqlite_cache_mb=0))
+        == 2000
+    )
+
+
+def test_a_sqlite_cache_size_that_is_not_a_whole_number_of_kib_is_refused(tmp_path: Path) -> None:
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    env = {"PERSISTENCE_MODULE": SQLITE_TOPIC, "SQLITE_DBNAME": str(tmp_path / "x.sqlite")}
+    for bad in ("lots", "-5"):
+        with pytest.raises(OSError, match="SQLITE_CACHE_KIB"):
+            InfrastructureFactory.construct(Environment(env=env | {"SQLITE_CACHE_KIB": bad}))
 
 
 def test_a_postgres_url_is_split_into_the_library_variables() -> None:
