@@ -4,9 +4,10 @@ patient decides in <= 50 ms and pages its history in <= 20 ms), beside the issue
 The patient (:mod:`application.big_patient`) is recorded through the tracker into a fresh
 store, in clinical-date order, each authorization request decided when its turn comes. Then,
 timed: eligibility questions on its own procedures' specs (dated after its last one) through
-:meth:`Tracker.decide` and over HTTP, and ``history?limit=10`` pages at offsets spread over
-the history, in process and over HTTP (a real server on loopback). Nothing is cached between
-requests: each reads the store afresh.
+:meth:`Tracker.decide` and over HTTP, ``history?limit=10`` pages at offsets spread over
+the history, in process and over HTTP (a real server on loopback), and the patient's audit
+replay (issue 11) in process. Nothing is cached between requests: each reads the store
+afresh.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ def big_patient_figures(
     settings: Any, events: int, server: Callable[[Any], Any] | None = None
 ) -> dict[str, Any]:
     """``big_patient_events``, ``big_patient_decide_ms`` and ``big_patient_history_ms``
-    (in process, p50), and their ``_http`` twins when ``server`` (a context manager
-    factory over the settings, yielding the base URL) is given."""
+    (in process, p50), ``big_patient_audit_ms`` (the patient's audit replay, in process,
+    once: every recorded authorization replayed and decided now), and the ``_http`` twins
+    of the first two when ``server`` (a context manager factory over the settings, yielding
+    the base URL) is given."""
     from api.app import build_ledger
     from api.bench_cmd import timed_ms
     from api.schemas.eligibility import EligibilityIn, decision_json
+    from application.audit import audit_patient
     from application.big_patient import api_parsers, big_patient, questions, record_big_patient
     from application.usecases import Tracker
 
@@ -62,10 +66,16 @@ def big_patient_figures(
             lambda offset: tracker.history_page(patient.patient_id, offset=offset, limit=10),
             offsets,
         )
+        log("one patient: its audit replay")
+        [audit_ms] = timed_ms(
+            lambda patient_id: audit_patient(ledger, patient_id, decision_json),
+            [patient.patient_id],
+        )
         out |= {
             "big_patient_events": total,
             "big_patient_decide_ms": statistics.median(decide_ms),
             "big_patient_history_ms": statistics.median(page_ms),
+            "big_patient_audit_ms": audit_ms,
         }
     finally:
         ledger.close()

@@ -33,7 +33,7 @@ from application.judging import clinical_of, proposed_of_request
 from domain.events import EVENT_TYPES, PatientRegion, RecordedEvent
 from policies import registry
 from policies.engine import Decision, PolicyLookupError, PolicySet, decide
-from projections.state import PatientState, authorizations_of, fold
+from projections.state import FoldMemo, PatientState, authorizations_of, fold
 
 SetLookup = Callable[[str], PolicySet]
 Present = Callable[[Decision], dict[str, Any]]  # the entry point's JSON form of a decision
@@ -342,20 +342,27 @@ def _without_own(state: PatientState, dos: date, region: str, family: str) -> Pa
 ASKED = (PatientRegion.AuthorizationRequested, PatientRegion.AuthorizationDecided)
 
 
-class KnownNow:
-    """What is known now (``as_of``), folded once for every authorization of the audit:
-    each authorization's "now" is this state with the authorizations of every event but its
-    own two (a state's authorizations depend on nothing else: see
-    :func:`~projections.state.authorizations_of`), exactly ``fold`` of the history without
-    them, at the cost of the few authorization events instead of the whole history."""
+class AuditFolds:
+    """The folds of one audit's authorizations, sharing their work. What is known now
+    (``as_of``) is folded once: each authorization's "now" is that state with the
+    authorizations of every event but its own two (a state's authorizations depend on
+    nothing else: see :func:`~projections.state.authorizations_of`), exactly ``fold`` of
+    the history without them. What was known at each decision (a prefix of the recording
+    order) is folded with a :class:`~projections.state.FoldMemo`, which reuses the
+    procedures, outcomes and family states the other folds made of the same events."""
 
     def __init__(self, events: Sequence[RecordedEvent], as_of: datetime | None) -> None:
         self.events = events
         self.as_of = as_of
+        self.memo = FoldMemo()
+
+    def then(self, known: Sequence[RecordedEvent]) -> PatientState:
+        """``fold(known)``, sharing objects with the audit's other folds."""
+        return fold(known, memo=self.memo)
 
     @cached_property
     def state(self) -> PatientState:
-        return fold(self.events, self.as_of)
+        return fold(self.events, self.as_of, memo=self.memo)
 
     @cached_property
     def asked(self) -> list[RecordedEvent]:
@@ -400,14 +407,15 @@ def replay_authorization(
     pos: Mapping[str, int],
     present: Present,
     as_of: datetime | None = None,
-    known_now: KnownNow | None = None,
+    folds: AuditFolds | None = None,
 ) -> dict[str, Any]:
     """One authorization: stored, replayed, matches (with differences) and now. What was
     known at the decision is every event recorded before it (and, when the request asked
-    ``as_of``, recorded by then). ``known_now``: the audit's state of ``events`` at
-    ``as_of``, shared by its authorizations (folded here when not given)."""
+    ``as_of``, recorded by then). ``folds``: the folds the audit's authorizations share
+    (made here when not given)."""
     request = dict(requested.request)
     stored = stored_json(decided)
+    folds = folds or AuditFolds(events, as_of)
     item: dict[str, Any] = {
         "authorization_id": decided.authorization_id,
         "policy_set": requested.policy_set,
@@ -431,7 +439,7 @@ def replay_authorization(
         proposed = proposed_of_request(request)
         clinical = clinical_of(request)
         held, notes = pinned(policy_set, stored["policy"], proposed.date_of_service)
-        replayed = compared(present(decide(held, fold(then), proposed, clinical)))
+        replayed = compared(present(decide(held, folds.then(then), proposed, clinical)))
     except (PolicyLookupError, KeyError, ValueError) as exc:
         item |= {
             "replayed": None,
@@ -456,7 +464,7 @@ def replay_authorization(
             f"MISMATCH: the stored decision ({stored['decision']}) does not replay "
             f"(replayed {replayed['decision']}; differs in {fields})"
         )
-    now_state = (known_now or KnownNow(events, as_of)).without(own)
+    now_state = folds.without(own)
     now = decide(
         policy_set,
         _without_own(now_state, proposed.date_of_service, proposed.region, proposed.family),
@@ -501,7 +509,7 @@ def audit(
         for r in seen
         if isinstance(r.event, PatientRegion.AuthorizationRequested)
     }
-    known_now = KnownNow(seen, as_of)
+    folds = AuditFolds(seen, as_of)
     items = [
         replay_authorization(
             seen,
@@ -511,7 +519,7 @@ def audit(
             pos,
             present,
             as_of,
-            known_now,
+            folds,
         )
         for r in seen
         if isinstance(r.event, PatientRegion.AuthorizationDecided)

@@ -510,18 +510,46 @@ class PatientState:
         grouped: dict[tuple[str, str], list[Procedure]] = {}
         for p in kept:
             grouped.setdefault((p.region, p.family), []).append(p)
-        families = {
-            key: _family_state(key[0], key[1], procs, self._boundaries(key[0]))
-            for key, procs in grouped.items()
-        }
+        families: dict[tuple[str, str], FamilyState] = {}
+        for (region, family), procs in grouped.items():
+            boundaries = self._boundaries(region)
+            whole = self.families.get((region, family))
+            if (
+                whole is not None
+                and whole.procedures == tuple(procs)
+                and whole.boundaries == boundaries
+            ):
+                families[region, family] = whole  # nothing of it left out: the same state
+            else:
+                families[region, family] = _family_state(region, family, procs, boundaries)
         return replace(self, families=families, procedures=tuple(kept))
 
 
+class FoldMemo:
+    """What folds of overlapping lists of the same recorded events share (the audit folds
+    the history as known at each decision: growing prefixes of one history): the
+    :class:`Outcome` and :class:`RegionFact` made for a recorded event and the
+    :class:`Procedure` made for a recorded event with the same outcomes. Keyed by object
+    identity (the memo keeps the keys alive), so a fold with a memo is the fold without
+    one, object for object equal, at the cost of a lookup where nothing changed."""
+
+    __slots__ = ("alive", "facts", "outcomes", "procedures")
+
+    def __init__(self) -> None:
+        self.alive: list[object] = []  # what the ids below name, kept from being reused
+        self.outcomes: dict[int, Outcome] = {}
+        self.facts: dict[int, RegionFact] = {}
+        self.procedures: dict[tuple[int, ...], Procedure] = {}
+
+
 def fold(
-    events: Iterable[RecordedEvent], as_of: datetime | None = None, patient_id: str | None = None
+    events: Iterable[RecordedEvent],
+    as_of: datetime | None = None,
+    patient_id: str | None = None,
+    memo: FoldMemo | None = None,
 ) -> PatientState:
     """Fold a patient's recorded events (any order, any regions) into its state as known at
-    ``as_of``."""
+    ``as_of``; ``memo`` shares the objects made with other folds of the same events."""
     known = [r for r in events if as_of is None or r.event.timestamp <= as_of]
     voided = frozenset(
         r.event.voided_event_id for r in known if isinstance(r.event, PatientRegion.EventVoided)
@@ -540,8 +568,9 @@ def fold(
         if isinstance(e, PatientRegion.ProcedurePerformed):
             raw_procs.append((r, e))
         elif isinstance(e, PatientRegion.OutcomeReported):
-            outcomes.setdefault(e.procedure_event_id, []).append(
-                Outcome(
+            outcome = None if memo is None else memo.outcomes.get(id(e))
+            if outcome is None:
+                outcome = Outcome(
                     e.event_id,
                     e.procedure_event_id,
                     e.assessed_on,
@@ -549,15 +578,18 @@ def fold(
                     e.functional_improvement,
                     e.timestamp,
                 )
-            )
-        elif isinstance(e, PatientRegion.SurgeryPerformed):
-            facts.append(
-                RegionFact(
-                    e.event_id, "surgery", r.region, e.date, tuple(e.levels), surgery_kind=e.kind
-                )
-            )
-        elif isinstance(e, PatientRegion.PathologyDiagnosed):
-            facts.append(RegionFact(e.event_id, "pathology", r.region, e.date, icd10=e.icd10))
+                if memo is not None:
+                    memo.outcomes[id(e)] = outcome
+                    memo.alive.append(e)
+            outcomes.setdefault(e.procedure_event_id, []).append(outcome)
+        elif isinstance(e, (PatientRegion.SurgeryPerformed, PatientRegion.PathologyDiagnosed)):
+            fact = None if memo is None else memo.facts.get(id(r))
+            if fact is None:
+                fact = _fact(r.region, e)
+                if memo is not None:
+                    memo.facts[id(r)] = fact
+                    memo.alive.append(r)
+            facts.append(fact)
         elif isinstance(e, PatientRegion.AuthorizationRequested):
             requested[e.authorization_id] = (r.region, e)
         elif isinstance(e, PatientRegion.AuthorizationDecided):
@@ -567,6 +599,12 @@ def fold(
     for r, e in raw_procs:
         own = outcomes.get(e.event_id, [])
         own.sort(key=lambda o: (o.assessed_on, o.event_id))
+        if memo is not None:
+            key = (id(r), *map(id, own))
+            found = memo.procedures.get(key)
+            if found is not None:
+                procedures.append(found)
+                continue
         procedures.append(
             Procedure(
                 event_id=e.event_id,
@@ -587,6 +625,9 @@ def fold(
                 provider_id=e.provider_id,
             )
         )
+        if memo is not None:
+            memo.procedures[key] = procedures[-1]
+            memo.alive.append(r)
     procedures.sort(key=lambda p: (p.date_of_service, p.event_id))
     facts.sort(key=lambda f: (f.date, f.event_id))
 
@@ -660,6 +701,16 @@ def _authorizations(
             key=lambda a: (a.date_of_service, a.authorization_id),
         )
     )
+
+
+def _fact(
+    region: str, e: PatientRegion.SurgeryPerformed | PatientRegion.PathologyDiagnosed
+) -> RegionFact:
+    if isinstance(e, PatientRegion.SurgeryPerformed):
+        return RegionFact(
+            e.event_id, "surgery", region, e.date, tuple(e.levels), surgery_kind=e.kind
+        )
+    return RegionFact(e.event_id, "pathology", region, e.date, icd10=e.icd10)
 
 
 def _family_state(

@@ -18,10 +18,10 @@ import application.audit as audit_module
 from adapters.eventstore import InjectionLedger
 from api.lines import parse_line
 from api.schemas.eligibility import decision_json
-from application.audit import ASKED, CLINICAL, KnownNow, audit
+from application.audit import ASKED, CLINICAL, AuditFolds, audit
 from application.big_patient import big_patient
 from application.usecases import Tracker
-from domain.events import RecordedEvent
+from domain.events import PatientRegion, RecordedEvent
 from policies import registry
 from policies.engine import PolicySet
 from projections.calendar import days
@@ -49,9 +49,14 @@ def scanned(
     }
 
 
-def folded_again(known: KnownNow, own: set[str]) -> PatientState:
+def folded_again(folds: AuditFolds, own: set[str]) -> PatientState:
     """The first algorithm: the whole history folded again without the decision's own."""
-    return fold([r for r in known.events if r.event.event_id not in own], known.as_of)
+    return fold([r for r in folds.events if r.event.event_id not in own], folds.as_of)
+
+
+def folded_alone(folds: AuditFolds, known: Sequence[RecordedEvent]) -> PatientState:
+    """The first algorithm: what was known at a decision folded on its own."""
+    return fold(known)
 
 
 def owns(events: Sequence[RecordedEvent]) -> list[set[str]]:
@@ -66,7 +71,8 @@ def owns(events: Sequence[RecordedEvent]) -> list[set[str]]:
 def first_audit(*args: Any, **kwargs: Any) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(audit_module, "recorded_before_later_dated", scanned)
-        patch.setattr(KnownNow, "without", folded_again)
+        patch.setattr(AuditFolds, "without", folded_again)
+        patch.setattr(AuditFolds, "then", folded_alone)
         return audit(*args, **kwargs)
 
 
@@ -109,9 +115,16 @@ def test_the_audit_of_a_long_history_is_the_audit_as_first_written(
             seen["as_of"] += len(asked_then)
         # Each "now" state is the fold of the history without the decision's own events.
         known = [r for r in events if as_of is None or r.event.timestamp <= as_of]
-        shared = KnownNow(known, as_of)
+        shared = AuditFolds(known, as_of)
         for own in owns(known):
             assert shared.without(own) == folded_again(shared, own)
+        # What was known at each decision, folded with the others, is that folded alone.
+        pos = audit_module.positions(known, order)
+        for decided in (
+            r for r in known if isinstance(r.event, PatientRegion.AuthorizationDecided)
+        ):
+            then = [r for r in known if pos[r.event.event_id] < pos[decided.event.event_id]]
+            assert shared.then(then) == fold(then)
     assert all(seen.values()), seen
 
 
