@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from adapters.eventstore import InjectionLedger
@@ -32,7 +33,7 @@ from application.judging import clinical_of, proposed_of_request
 from domain.events import EVENT_TYPES, PatientRegion, RecordedEvent
 from policies import registry
 from policies.engine import Decision, PolicyLookupError, PolicySet, decide
-from projections.state import PatientState, fold
+from projections.state import PatientState, authorizations_of, fold
 
 SetLookup = Callable[[str], PolicySet]
 Present = Callable[[Decision], dict[str, Any]]  # the entry point's JSON form of a decision
@@ -107,6 +108,62 @@ def positions(events: Sequence[RecordedEvent], order: Sequence[str]) -> dict[str
     return pos
 
 
+class _FirstAbove:
+    """Values at positions ``0 .. n-1`` (0 until set, never lowered) in a max tree: the
+    leftmost positions whose value exceeds a bound, each found in O(log n)."""
+
+    def __init__(self, n: int) -> None:
+        self.size = 1
+        while self.size < n:
+            self.size *= 2
+        self.tree = [0] * (2 * self.size)
+
+    def raise_to(self, position: int, value: int) -> None:
+        tree = self.tree
+        node = position + self.size
+        while node and tree[node] < value:
+            tree[node] = value
+            node //= 2
+
+    def first(self, bound: int, n: int) -> list[int]:
+        """Up to ``n`` leftmost positions with a value above ``bound``."""
+        tree, size, found = self.tree, self.size, list[int]()
+        stack = [1]
+        while stack and len(found) < n:
+            node = stack.pop()
+            if tree[node] <= bound:
+                continue
+            if node >= size:
+                found.append(node - size)
+            else:
+                stack += (2 * node + 1, 2 * node)
+        return found
+
+
+def recorded_before_later_dated(
+    clinical: Sequence[RecordedEvent], dated: Mapping[str, date | None], pos: Mapping[str, int]
+) -> dict[str, list[str]]:
+    """For each clinical event with a clinical date, the first five (in ``clinical``'s
+    order) of the clinical events recorded before it with a later clinical date: one sweep
+    in recording order over a max tree of clinical dates by place in ``clinical``
+    (O(n log n); the pairwise scan was quadratic, minutes on a 30,000-event patient)."""
+    ids = [r.event.event_id for r in clinical]
+    ordinals = [(dated[i] or date.min).toordinal() for i in ids]
+    by_pos = sorted(range(len(ids)), key=lambda k: pos[ids[k]])
+    known = _FirstAbove(len(ids))
+    out: dict[str, list[str]] = {}
+    inserted = 0
+    for k in by_pos:
+        at = pos[ids[k]]
+        while inserted < len(by_pos) and pos[ids[by_pos[inserted]]] < at:
+            known.raise_to(by_pos[inserted], ordinals[by_pos[inserted]])
+            inserted += 1
+        when = dated[ids[k]]
+        if when is not None:
+            out[ids[k]] = [ids[j] for j in known.first(when.toordinal(), 5)]
+    return out
+
+
 def timeline(events: Sequence[RecordedEvent], pos: Mapping[str, int]) -> list[dict[str, Any]]:
     """Every event in clinical-date order with its recorded instant, voids against what they
     voided, late arrivals marked."""
@@ -138,6 +195,7 @@ def timeline(events: Sequence[RecordedEvent], pos: Mapping[str, int]) -> list[di
         if isinstance(r.event, PatientRegion.AuthorizationDecided)
     ]
     clinical = [r for r in events if isinstance(r.event, CLINICAL)]
+    later_dated = recorded_before_later_dated(clinical, dated, pos)
     items: list[dict[str, Any]] = []
     for r in events:
         e = r.event
@@ -167,15 +225,10 @@ def timeline(events: Sequence[RecordedEvent], pos: Mapping[str, int]) -> list[di
                 "reason": void.event.reason,
             }
         if isinstance(e, CLINICAL) and when is not None:
-            later_known = [
-                o.event.event_id
-                for o in clinical
-                if pos[o.event.event_id] < pos[e.event_id]
-                and (dated[o.event.event_id] or date.min) > when
-            ]
+            later_known = later_dated[e.event_id]
             item["late"] = bool(later_known)
             if later_known:
-                item["recorded_after_later_dated"] = later_known[:5]
+                item["recorded_after_later_dated"] = later_known
             # A procedure on the authorized date in its region and family is the
             # authorization's own performance, not a late arrival for it.
             own = (r.region, getattr(e, "family", None))
@@ -286,6 +339,59 @@ def _without_own(state: PatientState, dos: date, region: str, family: str) -> Pa
     return before
 
 
+ASKED = (PatientRegion.AuthorizationRequested, PatientRegion.AuthorizationDecided)
+
+
+class KnownNow:
+    """What is known now (``as_of``), folded once for every authorization of the audit:
+    each authorization's "now" is this state with the authorizations of every event but its
+    own two (a state's authorizations depend on nothing else: see
+    :func:`~projections.state.authorizations_of`), exactly ``fold`` of the history without
+    them, at the cost of the few authorization events instead of the whole history."""
+
+    def __init__(self, events: Sequence[RecordedEvent], as_of: datetime | None) -> None:
+        self.events = events
+        self.as_of = as_of
+
+    @cached_property
+    def state(self) -> PatientState:
+        return fold(self.events, self.as_of)
+
+    @cached_property
+    def asked(self) -> list[RecordedEvent]:
+        return [r for r in self.events if isinstance(r.event, ASKED)]
+
+    @cached_property
+    def clinical_ids(self) -> set[str]:
+        return {r.event.event_id for r in self.events if not isinstance(r.event, ASKED)}
+
+    def without(self, own: set[str]) -> PatientState:
+        """The state of every event but those with the ids ``own`` (authorization events)."""
+        if own & self.clinical_ids:  # an id shared with other events: fold the long way
+            return fold([r for r in self.events if r.event.event_id not in own], self.as_of)
+        as_of = self.as_of
+        known = [
+            r
+            for r in self.asked
+            if r.event.event_id not in own and (as_of is None or r.event.timestamp <= as_of)
+        ]
+        patient_id = next(
+            (
+                r.patient_id
+                for r in self.events
+                if r.patient_id
+                and r.event.event_id not in own
+                and (as_of is None or r.event.timestamp <= as_of)
+            ),
+            "",
+        )
+        return replace(
+            self.state,
+            patient_id=patient_id,
+            authorizations=authorizations_of(known, self.state.voided),
+        )
+
+
 def replay_authorization(
     events: Sequence[RecordedEvent],
     requested: PatientRegion.AuthorizationRequested,
@@ -294,10 +400,12 @@ def replay_authorization(
     pos: Mapping[str, int],
     present: Present,
     as_of: datetime | None = None,
+    known_now: KnownNow | None = None,
 ) -> dict[str, Any]:
     """One authorization: stored, replayed, matches (with differences) and now. What was
     known at the decision is every event recorded before it (and, when the request asked
-    ``as_of``, recorded by then)."""
+    ``as_of``, recorded by then). ``known_now``: the audit's state of ``events`` at
+    ``as_of``, shared by its authorizations (folded here when not given)."""
     request = dict(requested.request)
     stored = stored_json(decided)
     item: dict[str, Any] = {
@@ -348,7 +456,7 @@ def replay_authorization(
             f"MISMATCH: the stored decision ({stored['decision']}) does not replay "
             f"(replayed {replayed['decision']}; differs in {fields})"
         )
-    now_state = fold(others, as_of)
+    now_state = (known_now or KnownNow(events, as_of)).without(own)
     now = decide(
         policy_set,
         _without_own(now_state, proposed.date_of_service, proposed.region, proposed.family),
@@ -393,9 +501,17 @@ def audit(
         for r in seen
         if isinstance(r.event, PatientRegion.AuthorizationRequested)
     }
+    known_now = KnownNow(seen, as_of)
     items = [
         replay_authorization(
-            seen, requested[r.event.authorization_id], r.event, lookup, pos, present, as_of
+            seen,
+            requested[r.event.authorization_id],
+            r.event,
+            lookup,
+            pos,
+            present,
+            as_of,
+            known_now,
         )
         for r in seen
         if isinstance(r.event, PatientRegion.AuthorizationDecided)

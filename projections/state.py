@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -597,7 +597,44 @@ def fold(
         key: _family_state(key[0], key[1], procs, tuple(f for f in facts if f.region == key[0]))
         for key, procs in grouped.items()
     }
-    authorizations = tuple(
+    authorizations = _authorizations(requested, decided)
+    state = PatientState(
+        patient_id=pid or "",
+        as_of=as_of,
+        families=families,
+        procedures=tuple(procedures),
+        facts=tuple(facts),
+        authorizations=authorizations,
+        voided=voided,
+    )
+    state.index.dates = tuple(p.date_of_service for p in procedures)  # sorted above
+    return state
+
+
+def authorizations_of(
+    events: Iterable[RecordedEvent], voided: frozenset[str]
+) -> tuple[Authorization, ...]:
+    """The authorizations :func:`fold` gives for ``events`` (already limited to what is
+    known) when ``voided`` are the voided event ids: a state's authorizations depend on
+    nothing else, so a state can be given the authorizations of a few events less without
+    folding everything again (the audit's "now" leaves out each decision's own)."""
+    requested: dict[str, tuple[str, PatientRegion.AuthorizationRequested]] = {}
+    decided: dict[str, PatientRegion.AuthorizationDecided] = {}
+    for r in events:
+        e = r.event
+        if isinstance(e, PatientRegion.AuthorizationRequested):
+            if e.event_id not in voided:
+                requested[e.authorization_id] = (r.region, e)
+        elif isinstance(e, PatientRegion.AuthorizationDecided) and e.event_id not in voided:
+            decided[e.authorization_id] = e
+    return _authorizations(requested, decided)
+
+
+def _authorizations(
+    requested: Mapping[str, tuple[str, PatientRegion.AuthorizationRequested]],
+    decided: Mapping[str, PatientRegion.AuthorizationDecided],
+) -> tuple[Authorization, ...]:
+    return tuple(
         sorted(
             (
                 Authorization(
@@ -623,17 +660,6 @@ def fold(
             key=lambda a: (a.date_of_service, a.authorization_id),
         )
     )
-    state = PatientState(
-        patient_id=pid or "",
-        as_of=as_of,
-        families=families,
-        procedures=tuple(procedures),
-        facts=tuple(facts),
-        authorizations=authorizations,
-        voided=voided,
-    )
-    state.index.dates = tuple(p.date_of_service for p in procedures)  # sorted above
-    return state
 
 
 def _family_state(
