@@ -721,8 +721,10 @@ class InjectionLedger(Application[UUID]):
 
 class LibraryTranscoderLedger(InjectionLedger):
     """The event store with the library's own JSON transcoder (and our transcodings), which
-    the bench's ceilings use: they measure the library's own speed."""
+    the bench's ceilings use: they measure the library's own speed. Same name, so the same
+    tables (the library names them after the application)."""
 
+    name = "InjectionLedger"
     transcoder_class = JSONTranscoder
 
 

@@ -38,6 +38,7 @@ from api.settings import Settings
 from application.population import PopulationConfig
 from application.usecases import Tracker
 from domain.events import EVENT_TYPES, BilledCode, LedgerEntry, PatientLedger, PatientRegion
+from tests.support import Backend, on_backends
 
 MANY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -273,3 +274,27 @@ def test_what_the_event_store_writes_is_the_library_encoding_byte_for_byte() -> 
         "note": "é\u2028\x00",
     }
     assert FAST.encode(state) == LIBRARY.encode(state)
+
+
+@on_backends("sqlite", "postgres")
+def test_the_ceilings_library_transcoder_ledger_uses_the_event_stores_own_tables(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """The bench's ceilings and its store-size query expect the ledger's tables: what the
+    library-transcoder ledger writes, the event store reads, on every store."""
+    settings = backend.settings
+    lines = tmp_path / "population.jsonl"
+    with lines.open("w", encoding="utf-8") as out:
+        write_population(PopulationConfig(patients=3, seed=3), out)
+    library = LibraryTranscoderLedger(env=settings.library_env(), stream_ids=settings.stream_ids)
+    try:
+        assert import_jsonl(Tracker(library, utc_now), lines).recorded > 10
+        written = library.recorder.max_notification_id()
+    finally:
+        library.close()
+    fast = InjectionLedger(env=settings.library_env(), stream_ids=settings.stream_ids)
+    try:
+        assert LibraryTranscoderLedger.name == InjectionLedger.name
+        assert fast.recorder.max_notification_id() == written
+    finally:
+        fast.close()
