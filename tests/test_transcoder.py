@@ -31,7 +31,7 @@ from adapters.eventstore import (
     utc_now,
 )
 from adapters.protect import generate_secrets
-from adapters.transcodings import OrjsonTranscoder, register_all
+from adapters.transcodings import ORJSON_MAX_BYTES, OrjsonTranscoder, register_all
 from api.demo_cmd import write_population
 from api.import_cmd import import_jsonl
 from api.settings import Settings
@@ -193,6 +193,17 @@ def test_integers_beyond_64_bits_and_non_finite_numbers_stay_exact() -> None:
         assert_read_alike(state)
     read = FAST.decode(b'{"n":18446744073709551616}')
     assert read == {"n": 2**64} and type(read["n"]) is int
+
+
+def test_a_payload_over_the_size_limit_reads_the_same_as_the_library_reads_it() -> None:
+    rows = [
+        [f"E{n}", "procedure_performed", "lumbar", n * 7919, "2025-01-02", None] for n in range(80)
+    ]
+    small = LIBRARY.encode({"rows": rows[:2], "t": datetime(2025, 1, 2, tzinfo=UTC)})
+    large = LIBRARY.encode({"rows": rows, "t": datetime(2025, 1, 2, tzinfo=UTC)})
+    assert len(small) <= ORJSON_MAX_BYTES < len(large)
+    for data in (small, large, large.replace(b"7919", b"18446744073709551616")):
+        assert_read_alike(data)
 
 
 # ------------------------------------------------------------------ a generated population
