@@ -535,9 +535,13 @@ def decide_attributed(tracker: Any, questions: Sequence[Any]) -> DecisionRun:
     (no guideline or version in force for the codes on that date:
     :class:`~policies.errors.PolicyLookupError`, :class:`~domain.catalog.CatalogError`) are
     counted and left out of the timings, since they cost no read. Any other error
-    propagates."""
+    propagates. Before each question the process's memos are emptied
+    (:func:`~application.usecases.forget_memos`, untimed): no decision is timed with a warm
+    cache of its patient, so the first tenth's questions, asked just after those patients
+    were imported, are not flattered against the whole population's."""
     import gc
 
+    from application.usecases import forget_memos
     from domain.catalog import CatalogError
     from policies.errors import PolicyLookupError
 
@@ -555,6 +559,7 @@ def decide_attributed(tracker: Any, questions: Sequence[Any]) -> DecisionRun:
     gc.callbacks.append(on_gc)
     try:
         for question in questions:
+            forget_memos()
             pause[1] = 0.0
             switches = resource.getrusage(who).ru_nivcsw
             cpu = time.process_time()

@@ -26,9 +26,10 @@ from adapters.readmodel import DEFAULT_PAGE_SIZE, PageResult, ReadModel, catch_u
 from domain.catalog import Region, classify
 from domain.commands import Authorize, DecideEligibility, EventCommand, ProcedureSpec
 from domain.errors import EventIdConflict, FieldError
-from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion
+from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion, forget_derived_ids
 from policies import registry
 from policies.engine import Decision, Proposed, decide, settle
+from projections.calendar import add_months
 from projections.state import PatientState, fold
 
 Clock = Callable[[], datetime]
@@ -85,6 +86,15 @@ def proposed_of(procedure: ProcedureSpec) -> Proposed:
 _pauses = 0
 _pauses_lock = threading.Lock()
 _collector_was_enabled = False
+
+
+def forget_memos() -> None:
+    """Empty the process's memos of pure functions (stream ids derived from patient ids,
+    calendar arithmetic), as a request for a patient this process has not seen lately finds
+    them. Answers are never memoized; ``injtrack bench`` calls this before each timed
+    decision, so no decision is timed with a warm cache of its patient."""
+    forget_derived_ids()
+    add_months.cache_clear()
 
 
 @contextmanager

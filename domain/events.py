@@ -75,6 +75,12 @@ def _derive(secret: bytes | None, name: str) -> uuid.UUID:
     return uuid.UUID(bytes=digest[:16], version=4)
 
 
+def forget_derived_ids() -> None:
+    """Empty the memo of derived stream ids (what a process finds for a patient it has not
+    seen lately)."""
+    _derive.cache_clear()
+
+
 @dataclass(frozen=True, slots=True)
 class BilledCode:
     """One CPT code on a procedure with the units billed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -147,3 +147,23 @@ def test_decision_timings_leave_out_questions_refused_before_reading_and_raise_o
     assert len(timings) == 2 and refused == 2 and all(t >= 0 for t in timings)
     with pytest.raises(RuntimeError):
         decide_timings(Answers(), ["a", "broken"])
+
+
+def test_no_decision_is_timed_with_the_memos_of_its_patient_warm() -> None:
+    from api.bench_cmd import decide_attributed
+    from domain.events import PUBLIC_STREAM_IDS, _derive
+    from projections.calendar import add_months
+
+    class Warms:
+        """A tracker whose decisions leave the memos warm, and see them emptied."""
+
+        seen: list[int] = []
+
+        def decide(self, question: str) -> None:
+            self.seen.append(_derive.cache_info().currsize + add_months.cache_info().currsize)
+            PUBLIC_STREAM_IDS.ledger(question)
+            add_months(date(2025, 1, 31), 1)
+
+    tracker = Warms()
+    run = decide_attributed(tracker, ["P1", "P2", "P1"])
+    assert tracker.seen == [0, 0, 0] and len(run.cpu_ms) == 3
