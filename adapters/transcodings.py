@@ -95,42 +95,30 @@ class OrjsonTranscoder(JSONTranscoder):
     def decode(self, data: bytes) -> Any:
         if type(data) is bytes and len(data) <= ORJSON_MAX_BYTES:
             try:
-                parsed = orjson.loads(data)
-                kind = type(parsed)
-                if kind is dict:
-                    return self._object(parsed)
-                if kind is list:
-                    self._array(parsed)
-                elif kind is float and not -_LARGE < parsed < _LARGE:
-                    raise _Undecided
-                return parsed
+                return self._value(orjson.loads(data))
             except Exception:
                 pass  # the library's decoder answers, or raises its own error
         return super().decode(data)
 
+    def _value(self, value: Any) -> Any:
+        """``value`` as the library's decoder reads it (containers converted in place)."""
+        kind = type(value)
+        if kind is dict:
+            return self._object(value)
+        if kind is list:
+            for index, item in enumerate(value):
+                inner = type(item)
+                if not (inner is str or inner is int or inner is bool or item is None):
+                    value[index] = self._value(item)
+        elif kind is float and not -_LARGE < value < _LARGE:
+            raise _Undecided
+        return value
+
     def _object(self, obj: dict[str, Any]) -> Any:
-        for key, value in obj.items():
-            kind = type(value)
-            if kind is str or kind is int or kind is bool or value is None:
-                continue
-            if kind is dict:
-                obj[key] = self._object(value)
-            elif kind is list:
-                self._array(value)
-            elif kind is float and not -_LARGE < value < _LARGE:
-                raise _Undecided
+        for key, item in obj.items():
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None):
+                obj[key] = self._value(item)
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
             return self.names[obj["_type_"]].decode(obj["_data_"])
         return obj
-
-    def _array(self, array: list[Any]) -> None:
-        for index, value in enumerate(array):
-            kind = type(value)
-            if kind is str or kind is int or kind is bool or value is None:
-                continue
-            if kind is dict:
-                array[index] = self._object(value)
-            elif kind is list:
-                self._array(value)
-            elif kind is float and not -_LARGE < value < _LARGE:
-                raise _Undecided
