@@ -43,12 +43,6 @@ What each figure is
 - ``rebuild_events_per_s``: the read model rebuilt from the whole log, per notification;
   ``rebuild_ceiling_events_per_s``: the library reading and decoding the same log.
 
-The ceilings are the library's own speed, so they use the library's own JSON transcoder
-(``JSONTranscoder`` with our date and value transcodings registered, and the store's cipher
-and compressor), not the faster decoder the product reads with
-(:class:`~adapters.transcodings.OrjsonTranscoder`): ``import_ceiling_events_per_s`` saves
-through a :class:`~adapters.eventstore.LibraryTranscoderLedger`, the rebuild ceiling decodes
-with :func:`~adapters.eventstore.library_mapper`.
 - ``report_seconds``: the compliance report of the last year, whole population.
 - ``audit_p50_ms`` / ``audit_p99_ms`` (issue 11, beside the keys): the audit replay of one
   patient with authorizations (timeline, every decision replayed and decided now).
@@ -61,6 +55,13 @@ with :func:`~adapters.eventstore.library_mapper`.
   ``big_patient_audit_ms``: that patient's audit replay (issue 11), once, in process.
 - ``store_bytes_per_event`` (and the library's own, ``library_store_bytes_per_event``),
   ``peak_rss_mb`` of this process, ``machine``.
+
+The ceilings are the library's own speed, so they use the library's own JSON transcoder
+(``JSONTranscoder`` with our date and value transcodings registered, and the store's cipher
+and compressor), not the faster decoder the product reads with
+(:class:`~adapters.transcodings.OrjsonTranscoder`): ``import_ceiling_events_per_s`` saves
+through a :class:`~adapters.eventstore.LibraryTranscoderLedger`, the rebuild ceiling decodes
+with :func:`~adapters.eventstore.library_mapper`.
 """
 
 from __future__ import annotations
@@ -485,13 +486,6 @@ def timed_ms(call: Callable[[Any], object], items: Iterable[Any]) -> list[float]
         call(item)
         out.append((time.perf_counter() - started) * 1000)
     return out
-
-
-def decide_timings(tracker: Any, questions: Sequence[Any]) -> tuple[list[float], int]:
-    """Milliseconds of each question decided through :meth:`Tracker.decide`, and how many
-    were refused before any history was read (see :func:`decide_attributed`)."""
-    run = decide_attributed(tracker, questions)
-    return run.wall_ms, run.refused
 
 
 @dataclass

@@ -129,7 +129,7 @@ def test_decision_timings_say_which_requests_the_collector_paused() -> None:
 
 
 def test_decision_timings_leave_out_questions_refused_before_reading_and_raise_on_others() -> None:
-    from api.bench_cmd import decide_timings
+    from api.bench_cmd import decide_attributed
     from domain.catalog import CatalogError
     from policies.errors import PolicyLookupError
 
@@ -143,10 +143,11 @@ def test_decision_timings_leave_out_questions_refused_before_reading_and_raise_o
                 raise RuntimeError("a defect must not be timed as an answer")
             return question
 
-    timings, refused = decide_timings(Answers(), ["a", "no guideline", "b", "unknown code"])
+    run = decide_attributed(Answers(), ["a", "no guideline", "b", "unknown code"])
+    timings, refused = run.wall_ms, run.refused
     assert len(timings) == 2 and refused == 2 and all(t >= 0 for t in timings)
     with pytest.raises(RuntimeError):
-        decide_timings(Answers(), ["a", "broken"])
+        decide_attributed(Answers(), ["a", "broken"])
 
 
 def test_no_decision_is_timed_with_the_memos_of_its_patient_warm() -> None:
