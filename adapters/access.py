@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.pg_schema import SCHEMA_LOCK, XACT_LOCK_SQL
 from adapters.protect import NO_PROTECTION, Protector, create_private_file
 
 log = logging.getLogger("injtrack.errors")
@@ -386,6 +387,13 @@ class PostgresAccessStore(AccessStore):
             f"ON {self.table(TRAIL_TABLE)} (patient_id, at)",
             f'CREATE INDEX IF NOT EXISTS "{TRAIL_TABLE}_at" ON {self.table(TRAIL_TABLE)} (at)',
         ]
+
+    def create_tables(self) -> None:
+        # One process at a time creates tables in the database (adapters.pg_schema).
+        with self._cursor(write=True) as cur:
+            cur.execute(XACT_LOCK_SQL, (SCHEMA_LOCK,))
+            for statement in self._ddl():
+                cur.execute(statement)
 
     def _instant_param(self, value: datetime) -> datetime:
         return value.astimezone(UTC)

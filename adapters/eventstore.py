@@ -23,9 +23,16 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Transcoder,
+)
 from eventsourcing.utils import get_topic
 
+from adapters.pg_schema import creating_schema
 from adapters.protect import StoreKeyMismatch
 from adapters.streams import StreamReader
 from adapters.transcodings import OrjsonTranscoder, register_all
@@ -153,6 +160,11 @@ class InjectionLedger(Application[UUID]):
                 "the event store's stream ids do not derive from the configured "
                 "INJTRACK_STREAM_ID_SECRET (or were written without it); refusing to start"
             )
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        # Several processes may open a new PostgreSQL store at once (serve's workers).
+        with creating_schema(self.factory):
+            return super().construct_recorder()
 
     def construct_transcoder(self) -> Transcoder:
         if self.env.get(self.factory.TRANSCODER_TOPIC):

@@ -54,6 +54,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
+from adapters.pg_schema import creating_schema
 from adapters.protect import NO_PROTECTION, Protector, create_private_file
 from domain.events import EVENT_TYPES, PatientRegion, RecordedEvent
 from projections.rows import AuthorizationRow, ProcedureRow, patient_rows
@@ -905,7 +906,8 @@ def open_view(env: Mapping[str, str]) -> OpenedView:
     else:
         factory.close()
         raise ValueError(f"the read model needs SQLite or PostgreSQL, not {module!r}")
-    view = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+    with creating_schema(factory):
+        view = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
     assert isinstance(view, ReadModel)
     view.protector = Protector(env.get("CIPHER_KEY") or None)
     return OpenedView(view, factory)

@@ -6,6 +6,8 @@ fixtures themselves are in ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -100,3 +102,14 @@ def amended_set(
         for g in policy_set.guidelines
     )
     return replace(policy_set, name=name or policy_set.name, guidelines=guidelines)
+
+
+def run_in_threads(count: int, work: Callable[[int], None], name: str = "worker") -> None:
+    """``work(n)`` for n in ``range(count)``, each in its own thread, started together;
+    fails the test if one is still running after 120 s."""
+    threads = [threading.Thread(target=work, args=(n,), name=f"{name}-{n}") for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), f"a {name} is still running after 120 s"

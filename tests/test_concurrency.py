@@ -20,7 +20,7 @@ from domain.errors import WriteContention
 from domain.events import PatientRegion, patient_region_id
 from tests.builders import outcome, parse, procedure
 from tests.conftest import LedgerFactory
-from tests.support import on_backends
+from tests.support import on_backends, run_in_threads
 
 WRITERS = 8
 EVENTS_PER_WRITER = 500
@@ -92,14 +92,7 @@ def run_writers(ledgers: list[InjectionLedger]) -> Tally:
             with tally.lock:
                 tally.errors.append(exc)
 
-    threads = [
-        threading.Thread(target=write, args=(w,), name=f"writer-{w}") for w in range(WRITERS)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a writer hung"
+    run_in_threads(WRITERS, write, "writer")
     return tally
 
 
