@@ -1,6 +1,7 @@
-"""``injtrack serve --workers N``: several worker processes share one store safely. Racing
-clients spread over two workers post overlapping batches (the same patients, resends of the
-same events); every event is stored exactly once and every resend is a duplicate."""
+"""``injtrack serve --workers N``: several worker processes share one store safely (SQLite or
+PostgreSQL). Racing clients spread over two workers post overlapping batches (the same
+patients, resends of the same events); every event is stored exactly once and every resend
+is a duplicate."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import httpx
 import pytest
 
 from tests.builders import outcome, procedure
+from tests.conftest import postgres_url
+from tests.support import backend_params
 
 
 def _free_port() -> int:
@@ -26,38 +29,65 @@ def _free_port() -> int:
         return port
 
 
-def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``injtrack serve --workers 2`` on a fresh SQLite store in ``tmp_path``, answering;
-    returns the process (its output piped) and its base URL."""
+def _serve_two_workers(
+    tmp_path: Path, store_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``injtrack serve --workers 2`` on a fresh store (SQLite in ``tmp_path``, or what
+    ``store_env`` names), once both workers have started; returns the process (its output
+    in ``tmp_path/serve.log``, see :func:`_output`) and its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INJTRACK_")}
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "api.cli", "serve", "--port", str(port)),
-            *("--db", str(tmp_path / "served.sqlite"), "--workers", "2"),
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    env.update(store_env or {})
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "api.cli", "serve", "--port", str(port)),
+                *("--db", str(tmp_path / "served.sqlite"), "--workers", "2"),
+            ],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            return server, base
-        except httpx.TransportError:
-            if server.poll() is not None or time.monotonic() >= deadline:
-                server.kill()
-                output, _ = server.communicate(timeout=30)
-                pytest.fail(f"injtrack serve did not answer in 60s: {output.decode()}")
-            time.sleep(0.2)
+        # Both workers, not just one: a worker that failed to start leaves the other
+        # answering (a PostgreSQL schema race once failed one of two starting workers).
+        if _output(tmp_path).count("Application startup complete") >= 2:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                return server, base
+            except httpx.TransportError:
+                pass
+        if server.poll() is not None or time.monotonic() >= deadline:
+            server.kill()
+            server.wait(timeout=30)
+            pytest.fail(f"injtrack serve --workers 2 did not start in 60s: {_output(tmp_path)}")
+        time.sleep(0.2)
+
+
+def _output(tmp_path: Path) -> str:
+    return (tmp_path / "serve.log").read_text(errors="replace")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=20)
 
 
 @pytest.mark.slow
-def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_path: Path) -> None:
-    server, base = _serve_two_workers(tmp_path)
+@pytest.mark.parametrize("store", backend_params("sqlite", "postgres"))
+def test_two_workers_on_one_store_record_every_event_exactly_once(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store_env = None
+    if store == "postgres":  # a new schema (the race at creation: test_schema_creation.py)
+        store_env = {
+            "INJTRACK_DATABASE_URL": postgres_url(),
+            "INJTRACK_POSTGRES_SCHEMA": request.getfixturevalue("postgres_schema"),
+        }
+    server, base = _serve_two_workers(tmp_path, store_env)
     try:
         patients = [f"w-{n}" for n in range(4)]
         batches = [
@@ -95,8 +125,8 @@ def test_two_workers_on_one_sqlite_store_record_every_event_exactly_once(tmp_pat
             history: Any = httpx.get(f"{base}/v1/patients/{p}/history", timeout=30).json()
             assert [e["event_id"] for e in history["events"]] == [f"{p}-a", f"{p}-o"]
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        _stop(server)
+    assert "Traceback" not in _output(tmp_path)
 
 
 @pytest.mark.slow
@@ -109,9 +139,8 @@ def test_workers_log_json_request_lines_and_never_a_path(tmp_path: Path) -> None
             r = httpx.get(f"{base}/v1/patients/secret-patient-7/history", timeout=30)
             assert r.status_code == 200
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
-    log = output.decode()
+        _stop(server)
+    log = _output(tmp_path)
     assert "secret-patient-7" not in log
     request_lines = [line for line in log.splitlines() if '"message": "request"' in line]
     history = '"route": "/v1/patients/{patient_id}/history"'
