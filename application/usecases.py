@@ -28,7 +28,7 @@ from domain.commands import Authorize, DecideEligibility, EventCommand, Procedur
 from domain.errors import EventIdConflict, FieldError
 from domain.events import BOOKKEEPING_FIELDS, EVENT_TYPES, PatientRegion, forget_derived_ids
 from policies import registry
-from policies.engine import Decision, Proposed, decide, settle
+from policies.engine import Decision, Proposed, decide_prepared, prepare
 from projections.calendar import add_months
 from projections.state import PatientState, fold
 
@@ -245,16 +245,13 @@ class Tracker:
     def decide(self, query: DecideEligibility) -> Decision:
         """Fold the patient's history as known ``as_of`` and decide, purely. Raises the
         policy and catalog lookup errors (unknown set, no guideline for the codes)."""
-        policy_set = registry.get(query.policy_set)
-        proposed = proposed_of(query.procedure)
         # Refuse before reading history: no guideline, no version in force on the date of
         # service, a stimulator or pump placement code without its device intent.
-        policy_set.guidelines_for(proposed)
-        settle(proposed)
+        prepared = prepare(registry.get(query.policy_set), proposed_of(query.procedure))
         with collector_paused():
             events = self.ledger.patient_events(query.patient_id, query.as_of)
             state = fold(events, query.as_of, query.patient_id)
-            decision = decide(policy_set, state, proposed, query.clinical.facts())
+            decision = decide_prepared(prepared, state, query.clinical.facts())
             del events, state  # freed now, before the collector runs again
         return decision
 

@@ -101,15 +101,37 @@ def settle(proposed: Proposed) -> Proposed:
     return proposed.with_intent(bool(row is not None and row.never_limited))
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a decision needs before any history: the governing guidelines and the proposed
+    procedure with its intent settled (:func:`prepare`)."""
+
+    policy_set: PolicySet
+    guidelines: tuple[Guideline, ...]
+    proposed: Proposed
+
+
+def prepare(policy_set: PolicySet, proposed: Proposed) -> Prepared:
+    """Look up what governs ``proposed``: raises a :class:`PolicyLookupError` (a 422) when
+    no guideline governs the procedure, when the date of service is before a governing
+    guideline's first version, or when a stimulator or pump placement code comes without
+    its device intent. A caller can refuse before reading any history, then
+    :func:`decide_prepared` without looking it up again."""
+    guidelines = tuple(policy_set.guidelines_for(proposed))
+    return Prepared(policy_set, guidelines, settle(proposed))
+
+
 def decide(
     policy_set: PolicySet, state: PatientState, proposed: Proposed, clinical: Clinical
 ) -> Decision:
-    """Decide one proposed procedure under a policy set, purely. Raises a
-    :class:`PolicyLookupError` (a 422) when no guideline governs the procedure, when the date
-    of service is before a governing guideline's first version, or when a stimulator or pump
-    placement code comes without its device intent."""
-    guidelines = policy_set.guidelines_for(proposed)
-    proposed = settle(proposed)
+    """Decide one proposed procedure under a policy set, purely. Raises what
+    :func:`prepare` raises."""
+    return decide_prepared(prepare(policy_set, proposed), state, clinical)
+
+
+def decide_prepared(prepared: Prepared, state: PatientState, clinical: Clinical) -> Decision:
+    """:func:`decide` once :func:`prepare` has looked up what governs the procedure."""
+    policy_set, guidelines, proposed = prepared.policy_set, prepared.guidelines, prepared.proposed
     facts = {k: v for k, v in clinical.items() if v is not None}
     applied, reasons = evaluate(guidelines, state, proposed, facts)
     decision = verdict_of(reasons)
@@ -149,6 +171,7 @@ __all__ = [
     "Params",
     "PolicyLookupError",
     "PolicySet",
+    "Prepared",
     "ProcedureBrief",
     "Proposed",
     "Reason",
@@ -160,9 +183,11 @@ __all__ = [
     "Verdict",
     "When",
     "decide",
+    "decide_prepared",
     "failed",
     "missing",
     "passed",
+    "prepare",
     "settle",
     "wait",
     "window_exit",

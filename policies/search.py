@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from policies.context import Context, Status
@@ -14,7 +14,7 @@ MAX_SEARCH_STEPS = 128
 
 
 def next_eligible_date(
-    guidelines: list[Guideline],
+    guidelines: Sequence[Guideline],
     state: PatientState,
     proposed: Proposed,
     clinical: Clinical,
