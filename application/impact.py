@@ -9,15 +9,17 @@ carries both decisions and the rules that differ. Clinical facts are those attes
 procedure's covering approved authorization, as in the compliance report.
 
 Counts are by rule, family and change (``eligible -> not_eligible``, ...). Every procedure of
-the period is folded and decided twice: this is the slow report (no screen applies, since a
-candidate set may add any rule).
+the period is decided twice, against one state before it: this is the slow report (no screen
+applies, since a candidate set may add any rule).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, partial
 from typing import Any
 
 from application.compliance import Period, ReportSource
@@ -88,14 +90,18 @@ class ImpactReport:
 
 
 def decide_recorded(
-    policy_set: PolicySet, state: PatientState, proc: Procedure, clinical: dict[str, Any]
+    policy_set: PolicySet,
+    before: Callable[[], PatientState],
+    proc: Procedure,
+    clinical: dict[str, Any],
 ) -> Decision | None:
-    """``proc`` decided as if proposed on its date under ``policy_set`` (None: not governed)."""
+    """``proc`` decided as if proposed on its date under ``policy_set`` (None: not governed),
+    against ``before()``: the state it is judged against (:meth:`PatientState.before`),
+    worked out only when the set governs it."""
     proposed = proposed_of_procedure(proc)
     if not governed(policy_set, proposed):
         return None
-    before = state.before(proc.date_of_service, excluding=proc.event_id)
-    return decide(policy_set, before, proposed, clinical)
+    return decide(policy_set, before(), proposed, clinical)
 
 
 def _statuses(decision: Decision | None) -> dict[str, str]:
@@ -113,8 +119,10 @@ def compare(
         state.authorizations, proc, authorization_window(candidate), candidate.name
     )
     clinical = clinical_of(covers[0].request) if covers else {}
-    mine = decide_recorded(current, state, proc, clinical)
-    theirs = decide_recorded(candidate, state, proc, clinical)
+    # One state before the procedure serves both sets (it depends on no policy).
+    before = cache(partial(state.before, proc.date_of_service, excluding=proc.event_id))
+    mine = decide_recorded(current, before, proc, clinical)
+    theirs = decide_recorded(candidate, before, proc, clinical)
     if mine is None and theirs is None:
         return None
     a, b = _statuses(mine), _statuses(theirs)
