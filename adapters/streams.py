@@ -120,6 +120,7 @@ class StreamReader:
         out: dict[UUID, list[StoredEvent]],
         upto: list[tuple[UUID, tuple[int, int]]] | None = None,
     ) -> None:
+        from psycopg.rows import tuple_row
         from psycopg.sql import SQL, Identifier
 
         recorder: Any = self.recorder
@@ -137,11 +138,16 @@ class StreamReader:
         ids = [stream_id for stream_id, _ in chunk]
         versions = [version for _, version in chunk]
         highs = [high for _, (_, high) in upto] if upto is not None else [2**62] * len(chunk)
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(statement, [ids, versions, highs])
-            rows = c.fetchall()
-        for row in rows:
-            stream_id = row["originator_id"]
-            out.setdefault(stream_id, []).append(
-                StoredEvent(stream_id, row["originator_version"], row["topic"], bytes(row["state"]))
-            )
+        # One statement, so no BEGIN: the library's connections are in autocommit mode, where
+        # PostgreSQL runs it as a transaction of its own (one snapshot), as the library's
+        # BEGIN ... ROLLBACK did, in one round trip to the server instead of three. Rows
+        # come as plain tuples (no dict per row).
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as c:
+            rows = c.execute(statement, [ids, versions, highs]).fetchall()
+        current: list[StoredEvent] = []
+        previous: UUID | None = None
+        for stream_id, version, topic, state in rows:
+            if stream_id != previous:
+                current = out.setdefault(stream_id, [])
+                previous = stream_id
+            current.append(StoredEvent(stream_id, version, topic, bytes(state)))
