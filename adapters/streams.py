@@ -108,11 +108,11 @@ class StreamReader:
         streams: dict[str, UUID] = {}  # one UUID per stream, not one per row
         current: list[StoredEvent] = []
         for hex_id, version, topic, state in rows:
-            stream_id = streams.get(hex_id)
-            if stream_id is None:
-                stream_id = streams[hex_id] = UUID(hex_id)
-                current = out.setdefault(stream_id, [])
-            current.append(StoredEvent(stream_id, version, topic, state))
+            known = streams.get(hex_id)
+            if known is None:
+                known = streams[hex_id] = UUID(hex_id)
+                current = out.setdefault(known, [])
+            current.append(StoredEvent(known, version, topic, state))
 
     def _postgres(
         self,
