@@ -17,6 +17,7 @@ import pytest
 from adapters.readmodel import open_view
 from api.app import build_ledger, open_access_store
 from api.settings import Settings
+from tests.conftest import SettingsFactory
 from tests.support import on_backends, run_in_threads
 
 pytestmark = on_backends("postgres")
@@ -47,7 +48,7 @@ def _open_everything_at_once(settings: Settings) -> list[str]:
 
 
 def test_sessions_opening_a_new_store_at_once_all_start(
-    make_settings: Callable[..., Settings],
+    make_settings: SettingsFactory,
 ) -> None:
     settings = make_settings()
     assert _open_everything_at_once(settings) == []
@@ -59,7 +60,7 @@ def test_sessions_opening_a_new_store_at_once_all_start(
 
 
 def test_sessions_opening_an_existing_store_at_once_all_start(
-    make_settings: Callable[..., Settings],
+    make_settings: SettingsFactory,
 ) -> None:
     """The store exists: every opener still replaces the library's insert function."""
     settings = make_settings()
@@ -70,7 +71,7 @@ def test_sessions_opening_an_existing_store_at_once_all_start(
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_a_new_store_opened_at_once_in_several_fresh_schemas(
-    make_settings: Callable[..., Settings], round_: int
+    make_settings: SettingsFactory, round_: int
 ) -> None:
     """Each round on a fresh schema of its own: the race is at creation, so it is tried
     more than once."""

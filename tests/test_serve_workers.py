@@ -19,7 +19,7 @@ import pytest
 
 from tests.builders import outcome, procedure
 from tests.conftest import postgres_url
-from tests.support import backend_params
+from tests.support import backend_params, run_in_threads
 
 
 def _free_port() -> int:
@@ -114,11 +114,7 @@ def test_two_workers_on_one_store_record_every_event_exactly_once(
                         else:
                             failures.append(f"{response.status_code} {response.text}")
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_in_threads(6, client, "client")
         assert failures == []
         assert statuses.count("recorded") == 8  # each of the 8 events once, whoever won
         for p in patients:
